@@ -1,0 +1,397 @@
+//! The command line (a contract that scripts and tests rely on): `ls`, `records`, `pivot`, `demo`.
+//! Exit 0 on success, 1 on a failure with a one-line reason on stderr, 2 on bad usage.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::decode::Limits;
+use crate::entity;
+use crate::escape::for_terminal;
+use crate::load::{self, LoadOptions, ObjectResult};
+use crate::output::{self, Format, RecordWriter};
+use crate::record::{self, Record, RecordKind};
+use crate::scope::{self, Scope};
+use crate::source::{self, AwsOptions, Source};
+use crate::walk;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trawl",
+    version,
+    about = "A terminal investigator for AWS security logs: GuardDuty, CloudTrail and Security Lake (OCSF)",
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  trawl demo --no-tui\n  trawl ls s3://org-trail-bucket\n  trawl records --since 2024-05-02 --until 2024-05-02 --kind cloudtrail ./lake\n  trawl pivot ./lake 203.0.113.66"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Sources to open in the investigator: s3://bucket[/prefix], a folder, or one object.
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// AWS profile from the shared config files.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region to start from (a bucket's own region is found by itself).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Custom S3/Athena endpoint (path-style addressing is used).
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Read public buckets without credentials.
+    #[arg(long, global = true)]
+    pub no_sign_request: bool,
+    /// Where the demo lake and the object cache live (default: $XDG_CACHE_HOME/trawl).
+    #[arg(long, global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// Colour theme of the screen.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Objects read at once.
+    #[arg(long, global = true, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Refuse an object that expands past this many bytes (gzip bombs).
+    #[arg(long, global = true, default_value_t = Limits::default().max_object_bytes)]
+    pub max_object_bytes: u64,
+    /// Skip a line or record longer than this many bytes.
+    #[arg(long, global = true, default_value_t = Limits::default().max_record_bytes)]
+    pub max_record_bytes: usize,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Filters {
+    /// Start of the window: RFC 3339, a day (2024-05-02) or a span back from now (90m, 24h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// End of the window (a day means its end).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this account (repeatable).
+    #[arg(long)]
+    pub account: Vec<String>,
+    /// Only this AWS region of the logs (repeatable).
+    #[arg(long)]
+    pub log_region: Vec<String>,
+    /// Only this kind: guardduty, cloudtrail or ocsf (repeatable).
+    #[arg(long, value_parser = ["guardduty", "cloudtrail", "ocsf"])]
+    pub kind: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the built-in demo lake, then open it.
+    Demo {
+        /// Where to write it (default: the cache directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Print where it is and how to query it instead of opening the screen.
+        #[arg(long)]
+        no_tui: bool,
+    },
+    /// The partition tree: kind, account, region, day, objects and bytes.
+    Ls {
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        filters: Filters,
+        #[arg(required = true)]
+        sources: Vec<String>,
+    },
+    /// Every record in scope, on one timeline.
+    Records {
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        filters: Filters,
+        #[arg(required = true)]
+        sources: Vec<String>,
+    },
+    /// Every record that shares ENTITY (an IP, access key, ARN, principal id, account, user).
+    Pivot {
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        filters: Filters,
+        /// SOURCE... then ENTITY (kind by shape, or prefixed: ip:, key:, principal:, account:, user:).
+        #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
+        args: Vec<String>,
+    },
+}
+
+impl Global {
+    pub fn aws(&self) -> AwsOptions {
+        AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            no_sign_request: self.no_sign_request,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_object_bytes: self.max_object_bytes,
+            max_record_bytes: self.max_record_bytes,
+        }
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        if let Some(d) = &self.cache_dir {
+            return d.clone();
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir);
+        base.join("trawl")
+    }
+}
+
+impl Filters {
+    pub fn scope(&self) -> anyhow::Result<Scope> {
+        let now = chrono::Utc::now();
+        let time = |s: &Option<String>, end| {
+            s.as_deref()
+                .map(|t| scope::parse_time(t, now, end))
+                .transpose()
+                .map_err(anyhow::Error::msg)
+        };
+        Ok(Scope {
+            since: time(&self.since, false)?,
+            until: time(&self.until, true)?,
+            accounts: self.account.clone(),
+            regions: self.log_region.clone(),
+            kinds: self
+                .kind
+                .iter()
+                .filter_map(|k| RecordKind::parse(k))
+                .collect(),
+        })
+    }
+}
+
+fn format_or_default(f: Option<Format>) -> Format {
+    f.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    })
+}
+
+/// A warning on stderr, escaped: keys and messages can carry attacker-chosen bytes.
+pub fn warn(msg: &str) {
+    eprintln!("trawl: warning: {}", for_terminal(msg));
+}
+
+/// Everything in scope, read, deduplicated and on one timeline; warnings already printed.
+pub struct Loaded {
+    pub records: Vec<Record>,
+    pub failed_objects: usize,
+    pub failed_listings: usize,
+    pub objects: usize,
+}
+
+pub async fn load_sources(
+    global: &Global,
+    specs: &[String],
+    scope: &Scope,
+) -> anyhow::Result<Loaded> {
+    let sources: Vec<Source> = source::open_all(specs, &global.aws()).await?;
+    let walked = walk::walk(&sources, scope, 16).await;
+    for f in &walked.failures {
+        warn(&f.to_string());
+    }
+    for (i, prefix) in &walked.iceberg_tables {
+        warn(&format!(
+            "{}: a Security Lake source version 2 (Iceberg) table: read it through Athena",
+            sources[*i].store.uri(prefix)
+        ));
+    }
+    let objects: Vec<_> = walked
+        .objects
+        .into_iter()
+        .filter(|o| o.has_records())
+        .collect();
+    let opts = LoadOptions {
+        concurrency: global.concurrency,
+        limits: global.limits(),
+        scope: scope.clone(),
+        ..LoadOptions::default()
+    };
+    let results = load::load_all(&objects, &opts).await;
+    let mut records = Vec::new();
+    let mut failed_objects = 0;
+    for ObjectResult {
+        uri,
+        records: recs,
+        problems,
+        complete,
+        ..
+    } in results
+    {
+        for p in &problems {
+            warn(&format!("{uri}: {p}"));
+        }
+        if !complete {
+            failed_objects += 1;
+            if !recs.is_empty() {
+                warn(&format!(
+                    "{uri}: incomplete: only the {} records before the failure were read",
+                    recs.len()
+                ));
+            }
+        }
+        records.extend(recs);
+    }
+    record::keep_newest_findings(&mut records);
+    record::sort_timeline(&mut records);
+    Ok(Loaded {
+        records,
+        failed_objects,
+        failed_listings: walked.failures.len(),
+        objects: objects.len(),
+    })
+}
+
+fn print_records(records: &[Record], format: Option<Format>) -> anyhow::Result<()> {
+    let stdout = std::io::stdout().lock();
+    let mut w = RecordWriter::new(std::io::BufWriter::new(stdout), format_or_default(format));
+    for r in records {
+        if let Err(e) = w.write(r) {
+            // A closed pipe (`| head`) is the reader's choice, not a failure.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(e.into());
+        }
+    }
+    match w.finish() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn incomplete(loaded: &Loaded) -> anyhow::Result<()> {
+    if loaded.failed_objects > 0 || loaded.failed_listings > 0 {
+        bail!(
+            "{} of {} objects and {} folder listings could not be read completely (see warnings)",
+            loaded.failed_objects,
+            loaded.objects,
+            loaded.failed_listings
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Some(Command::Ls {
+            format,
+            filters,
+            sources,
+        }) => {
+            let scope = filters.scope()?;
+            let opened = source::open_all(&sources, &global.aws()).await?;
+            let walked = walk::walk(&opened, &scope, 16).await;
+            for f in &walked.failures {
+                warn(&f.to_string());
+            }
+            let rows = walk::ls_rows(&opened, &walked);
+            output::write_ls(std::io::stdout().lock(), &rows, format_or_default(format)).or_else(
+                |e| {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                },
+            )?;
+            if !walked.failures.is_empty() {
+                bail!(
+                    "{} folder listings failed (see warnings)",
+                    walked.failures.len()
+                );
+            }
+            Ok(())
+        }
+        Some(Command::Records {
+            format,
+            filters,
+            sources,
+        }) => {
+            let loaded = load_sources(&global, &sources, &filters.scope()?).await?;
+            print_records(&loaded.records, format)?;
+            incomplete(&loaded)
+        }
+        Some(Command::Pivot {
+            format,
+            filters,
+            mut args,
+        }) => {
+            let raw = args.pop().expect("clap requires two or more");
+            let Some(target) = entity::parse_target(&raw) else {
+                bail!(
+                    "'{}' is not an entity (an IP, access key, ARN, principal id, account or user)",
+                    for_terminal(&raw)
+                );
+            };
+            let mut loaded = load_sources(&global, &args, &filters.scope()?).await?;
+            loaded
+                .records
+                .retain(|r| r.entities.iter().any(|e| entity::matches(&target, e)));
+            print_records(&loaded.records, format)?;
+            incomplete(&loaded)
+        }
+        Some(Command::Demo { dir, no_tui }) => {
+            let dir = dir.unwrap_or_else(|| global.cache_dir().join("demo"));
+            let lake = tokio::task::spawn_blocking(move || crate::demo::write_demo_lake(&dir))
+                .await?
+                .context("writing the demo lake")?;
+            let sources: Vec<String> = lake
+                .sources
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            if no_tui || !std::io::stdout().is_terminal() {
+                print_demo_help(&lake, &sources)?;
+                return Ok(());
+            }
+            crate::tui::run(global, sources).await
+        }
+        None => {
+            if cli.sources.is_empty() {
+                bail!("no SOURCE given: try `trawl demo`, or `trawl --help`");
+            }
+            crate::tui::run(global, cli.sources).await
+        }
+    }
+}
+
+fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::Result<()> {
+    use crate::demo::story;
+    let mut out = std::io::stdout().lock();
+    let all = sources.join(" ");
+    writeln!(
+        out,
+        "Demo lake written to {} ({} objects, {} bytes).\n\n\
+         The story: on {day} the address {ip} probes an instance in account {acct}, then uses the\n\
+         instance role's temporary key {key} from outside AWS and creates a backdoor user.\n\n\
+         Try:\n  trawl {all}\n  trawl ls {all}\n  trawl records --since {day} --until {day} --kind guardduty {all}\n  trawl pivot {all} {ip}\n  trawl pivot {all} {key}",
+        lake.root.display(),
+        lake.objects,
+        lake.bytes,
+        day = story::INTRUSION_DAY,
+        ip = story::ATTACKER_IP,
+        acct = story::PROD_ACCOUNT,
+        key = story::STOLEN_KEY,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! trawl: a terminal investigator for AWS security logs.
+//!
+//! The core (`source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`) knows
+//! nothing about terminals; `cli` and `tui` are the front ends over it.
+
+pub mod cli;
+pub mod decode;
+pub mod demo;
+pub mod entity;
+pub mod escape;
+pub mod layout;
+pub mod load;
+pub mod output;
+pub mod parquet_json;
+pub mod record;
+pub mod scope;
+pub mod source;
+pub mod tui;
+pub mod walk;

@@ -1,0 +1,208 @@
+//! What the user asked to see: a time window, accounts, regions and kinds. Prunes folders while
+//! the tree is walked, and filters records once decoded.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+use crate::layout::{Kind, Partition};
+use crate::record::{Record, RecordKind};
+
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub kinds: Vec<RecordKind>,
+}
+
+/// Parses `--since`/`--until`: RFC 3339, a day (`2024-05-02`: its start, or its end for `until`),
+/// or a span back from `now` (`90m`, `24h`, `7d`, `2w`).
+pub fn parse_time(s: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let start = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"));
+        return Ok(if end_of_day {
+            start + Duration::days(1) - Duration::milliseconds(1)
+        } else {
+            start
+        });
+    }
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = num.parse().map_err(|_| {
+        format!("'{s}' is not a time: use RFC 3339, a day (2024-05-02) or a span (90m, 24h, 7d)")
+    })?;
+    let span = match unit {
+        "s" => Duration::seconds(n),
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        "d" => Duration::days(n),
+        "w" => Duration::weeks(n),
+        _ => {
+            return Err(format!(
+                "'{s}': unknown unit '{unit}' (use s, m, h, d or w)"
+            ))
+        }
+    };
+    Ok(now - span)
+}
+
+fn record_kind_of(kind: Kind) -> Option<RecordKind> {
+    match kind {
+        Kind::GuardDuty => Some(RecordKind::GuardDuty),
+        Kind::CloudTrail | Kind::CloudTrailInsight => Some(RecordKind::CloudTrail),
+        Kind::SecurityLake => Some(RecordKind::Ocsf),
+        Kind::CloudTrailDigest => None,
+    }
+}
+
+impl Scope {
+    /// Whether a folder or object with this (possibly partial) partition may hold records in scope.
+    pub fn admits_partition(&self, p: &Partition) -> bool {
+        if let Some(kind) = p.kind {
+            if !self.kinds.is_empty() {
+                match record_kind_of(kind) {
+                    Some(k) if self.kinds.contains(&k) => {}
+                    // Digests hold no records, but `ls` still lists them when no kind is asked for.
+                    _ => return false,
+                }
+            }
+        }
+        if let Some(a) = &p.account {
+            if !self.accounts.is_empty() && !self.accounts.contains(a) {
+                return false;
+            }
+        }
+        if let Some(r) = &p.region {
+            if !self.regions.is_empty() && !self.regions.contains(r) {
+                return false;
+            }
+        }
+        if let Some((first, last)) = p.day.range() {
+            // Folders are named by delivery (export) day, which can trail the event by a day.
+            if let Some(since) = self.since {
+                if last < since.format("%Y-%m-%d").to_string() {
+                    return false;
+                }
+            }
+            if let Some(until) = self.until {
+                let latest = (until + Duration::days(1)).format("%Y-%m-%d").to_string();
+                if first > latest {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    pub fn admits(&self, r: &Record) -> bool {
+        if !self.kinds.is_empty() && !self.kinds.contains(&r.kind) {
+            return false;
+        }
+        if !self.accounts.is_empty()
+            && !r
+                .account
+                .as_ref()
+                .is_some_and(|a| self.accounts.contains(a))
+        {
+            return false;
+        }
+        if !self.regions.is_empty() && !r.region.as_ref().is_some_and(|x| self.regions.contains(x))
+        {
+            return false;
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let Some(t) = r.time else { return false };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::DayPart;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 5, 3, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn times_in_three_forms() {
+        assert_eq!(
+            parse_time("2024-05-02", now(), false).unwrap().to_rfc3339(),
+            "2024-05-02T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2024-05-02", now(), true).unwrap().to_rfc3339(),
+            "2024-05-02T23:59:59.999+00:00"
+        );
+        assert_eq!(
+            parse_time("36h", now(), false).unwrap(),
+            now() - Duration::hours(36)
+        );
+        assert_eq!(
+            parse_time("90m", now(), false).unwrap(),
+            now() - Duration::minutes(90)
+        );
+        assert!(parse_time("2024-05-02T03:00:00+02:00", now(), false).is_ok());
+        assert!(parse_time("yesterday", now(), false).is_err());
+        assert!(parse_time("5y", now(), false).is_err());
+    }
+
+    #[test]
+    fn folders_outside_the_window_are_pruned_with_a_day_of_slack() {
+        let scope = Scope {
+            since: Some(parse_time("2024-05-02", now(), false).unwrap()),
+            until: Some(parse_time("2024-05-02", now(), true).unwrap()),
+            ..Scope::default()
+        };
+        let day = |d| Partition {
+            kind: Some(Kind::CloudTrail),
+            day: DayPart {
+                year: Some(2024),
+                month: Some(5),
+                day: Some(d),
+            },
+            ..Partition::default()
+        };
+        assert!(!scope.admits_partition(&day(1)));
+        assert!(scope.admits_partition(&day(2)));
+        assert!(scope.admits_partition(&day(3)));
+        assert!(!scope.admits_partition(&day(4)));
+        let april = Partition {
+            day: DayPart {
+                year: Some(2024),
+                month: Some(4),
+                day: None,
+            },
+            ..Partition::default()
+        };
+        assert!(!scope.admits_partition(&april));
+    }
+
+    #[test]
+    fn accounts_regions_and_kinds_prune() {
+        let scope = Scope {
+            accounts: vec!["111122223333".into()],
+            kinds: vec![RecordKind::GuardDuty],
+            ..Scope::default()
+        };
+        let p = Partition {
+            kind: Some(Kind::CloudTrail),
+            ..Partition::default()
+        };
+        assert!(!scope.admits_partition(&p));
+        let p = Partition {
+            account: Some("444455556666".into()),
+            ..Partition::default()
+        };
+        assert!(!scope.admits_partition(&p));
+        assert!(scope.admits_partition(&Partition::default()));
+    }
+}
