@@ -1,7 +1,7 @@
 //! Test harness: a real moto server (S3, KMS, Athena) that the tests provision and start
 //! themselves, the trawl binary, and the fixtures.
 //!
-//! moto comes from the first Python that can import it, or is installed into a virtual
+//! moto and the other Python test tools (tests/requirements.txt) are installed into a virtual
 //! environment under `target/` on first use. One server per test binary, on a free loopback port;
 //! tests keep apart by using their own buckets. With CI=true a missing endpoint fails the test.
 
@@ -37,9 +37,6 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| manifest_dir().join("target"))
 }
 
-/// The Python packages the test environment needs, pinned to a major version.
-const PY_PACKAGES: &[&str] = &["moto[server]>=5.0,<6"];
-
 /// The launcher stops moto when the test process that started it is gone, so no server outlives
 /// its tests (a static is never dropped).
 const LAUNCHER: &str = r#"
@@ -55,53 +52,47 @@ from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 "#;
 
-fn python_has_moto(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import moto.server, flask, flask_cors"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// The venv is current when it was installed from this very requirements file.
+fn venv_is_current(venv: &Path, requirements: &str) -> bool {
+    std::fs::read_to_string(venv.join("trawl-requirements.txt")).is_ok_and(|r| r == requirements)
 }
 
-/// A Python that can run moto: the machine's own if it has moto, else a venv made here.
+/// A Python with the test tools of `tests/requirements.txt`, in a venv under `target/`.
 pub fn python() -> Result<PathBuf, String> {
     static PY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     PY.get_or_init(find_or_install_python).clone()
 }
 
 fn find_or_install_python() -> Result<PathBuf, String> {
+    let requirements = std::fs::read_to_string(manifest_dir().join("tests/requirements.txt"))
+        .map_err(|e| format!("tests/requirements.txt: {e}"))?;
     let venv = target_dir().join("test-venv");
     let venv_py = venv.join("bin/python");
-    if python_has_moto(&venv_py) {
+    if venv_is_current(&venv, &requirements) {
         return Ok(venv_py);
-    }
-    let system = PathBuf::from("python3");
-    if python_has_moto(&system) {
-        return Ok(system);
     }
     // Several test binaries may get here at once (nextest): one installs, the others wait.
     let lock = target_dir().join("test-venv.lock");
     std::fs::create_dir_all(target_dir()).map_err(|e| e.to_string())?;
     let started = Instant::now();
     while std::fs::create_dir(&lock).is_err() {
-        if started.elapsed() > Duration::from_secs(600) {
-            return Err(format!("waited 10 minutes for {}", lock.display()));
+        if started.elapsed() > Duration::from_secs(900) {
+            return Err(format!("waited 15 minutes for {}", lock.display()));
         }
         std::thread::sleep(Duration::from_millis(500));
-        if python_has_moto(&venv_py) {
+        if venv_is_current(&venv, &requirements) {
             return Ok(venv_py);
         }
     }
-    let result = install_venv(&venv, &venv_py);
+    let result = install_venv(&venv, &venv_py, &requirements);
     let _ = std::fs::remove_dir(&lock);
     result
 }
 
-fn install_venv(venv: &Path, venv_py: &Path) -> Result<PathBuf, String> {
-    eprintln!(
-        "test harness: installing {} into {} (first run only)",
-        PY_PACKAGES.join(" "),
+fn install_venv(venv: &Path, venv_py: &Path, requirements: &str) -> Result<PathBuf, String> {
+    let _ = writeln!(
+        std::io::stderr(),
+        "test harness: installing tests/requirements.txt into {} (first run only)",
         venv.display()
     );
     let run = |cmd: &mut Command| -> Result<(), String> {
@@ -115,7 +106,9 @@ fn install_venv(venv: &Path, venv_py: &Path) -> Result<PathBuf, String> {
             ))
         }
     };
-    run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+    if !venv_py.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+    }
     run(Command::new(venv_py)
         .args([
             "-m",
@@ -123,13 +116,11 @@ fn install_venv(venv: &Path, venv_py: &Path) -> Result<PathBuf, String> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "-r",
         ])
-        .args(PY_PACKAGES))?;
-    if python_has_moto(venv_py) {
-        Ok(venv_py.to_path_buf())
-    } else {
-        Err("moto installed but cannot be imported".into())
-    }
+        .arg(manifest_dir().join("tests/requirements.txt")))?;
+    std::fs::write(venv.join("trawl-requirements.txt"), requirements).map_err(|e| e.to_string())?;
+    Ok(venv_py.to_path_buf())
 }
 
 pub struct Moto {
