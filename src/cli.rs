@@ -12,6 +12,7 @@ use crate::entity;
 use crate::escape::for_terminal;
 use crate::load::{self, LoadOptions, ObjectResult};
 use crate::output::{self, Format, RecordWriter};
+use crate::pivot;
 use crate::record::{self, Record, RecordKind};
 use crate::scope::{self, Scope};
 use crate::source::{self, AwsOptions, Source};
@@ -344,9 +345,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             };
             let mut loaded = load_sources(&global, &args, &filters.scope()?).await?;
-            loaded
-                .records
-                .retain(|r| r.entities.iter().any(|e| entity::matches(&target, e)));
+            if target.kind == entity::EntityKind::Key {
+                // The chain is read from everything loaded, not only from what shares the key.
+                let chain = pivot::identity_chain(&loaded.records, &target.value);
+                if !chain.is_empty() {
+                    eprintln!("identity chain:");
+                    for link in &chain {
+                        eprintln!("  {}", for_terminal(&link.describe()));
+                    }
+                }
+            }
+            let index = pivot::PivotIndex::build(&loaded.records);
+            let hits: std::collections::HashSet<u32> =
+                index.lookup(&target).iter().copied().collect();
+            loaded.records = std::mem::take(&mut loaded.records)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| hits.contains(&(*i as u32)))
+                .map(|(_, r)| r)
+                .collect();
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
         }

@@ -1,6 +1,6 @@
 //! trawl: a terminal investigator for AWS security logs.
 //!
-//! The core (`source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`) knows
+//! The core (`source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`, `pivot`) knows
 //! nothing about terminals; `cli` and `tui` are the front ends over it.
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod layout;
 pub mod load;
 pub mod output;
 pub mod parquet_json;
+pub mod pivot;
 pub mod record;
 pub mod scope;
 pub mod source;

@@ -111,8 +111,15 @@ pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
                     .map(|n| Utc.from_utc_datetime(&n))
             }),
         Value::Number(n) => {
-            let ms = n.as_i64()?;
-            Utc.timestamp_millis_opt(ms).single()
+            // OCSF says milliseconds, but real data also holds seconds and microseconds; the
+            // magnitude tells them apart for every date after 1973.
+            let x = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?;
+            match x.unsigned_abs() {
+                a if a >= 100_000_000_000_000_000 => Some(Utc.timestamp_nanos(x)),
+                a if a >= 100_000_000_000_000 => Utc.timestamp_micros(x).single(),
+                a if a >= 100_000_000_000 => Utc.timestamp_millis_opt(x).single(),
+                _ => Utc.timestamp_opt(x, 0).single(),
+            }
         }
         _ => None,
     }
@@ -420,6 +427,16 @@ mod tests {
     fn ocsf_epoch_millis_become_utc() {
         let t = parse_time(&json!(1714618800000_i64)).unwrap();
         assert_eq!(format_time(&t), "2024-05-02T03:00:00Z");
+        let t = parse_time(&json!(1714618800_i64)).unwrap();
+        assert_eq!(format_time(&t), "2024-05-02T03:00:00Z", "seconds");
+        let t = parse_time(&json!(1722510563760083_i64)).unwrap();
+        assert_eq!(
+            format_time(&t),
+            "2024-08-01T11:09:23.760083Z",
+            "microseconds (a real OCSF sample)"
+        );
+        let t = parse_time(&json!(1714618800000000000_i64)).unwrap();
+        assert_eq!(format_time(&t), "2024-05-02T03:00:00Z", "nanoseconds");
         let t = parse_time(&json!("2024-05-02T03:00:00.250Z")).unwrap();
         assert_eq!(format_time(&t), "2024-05-02T03:00:00.250Z");
     }
