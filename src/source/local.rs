@@ -156,6 +156,22 @@ impl Store for LocalStore {
         Ok(Box::pin(f))
     }
 
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<bytes::Bytes, StoreError> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut f = tokio::fs::File::open(self.path_of(key))
+            .await
+            .map_err(|e| self.err(key, &e))?;
+        f.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| self.err(key, &e))?;
+        let mut buf = Vec::new();
+        f.take(len)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(|e| self.err(key, &e))?;
+        Ok(buf.into())
+    }
+
     fn local_path(&self, key: &str) -> Option<PathBuf> {
         Some(self.path_of(key))
     }

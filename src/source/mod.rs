@@ -4,6 +4,7 @@
 //! and streams objects. Nothing here writes: trawl never changes a bucket.
 
 mod local;
+mod ranged;
 mod s3;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
 pub use local::LocalStore;
+pub use ranged::RangeReader;
 pub use s3::{AwsOptions, S3Store};
 
 /// One object as a listing or a head request describes it.
@@ -100,6 +102,9 @@ pub trait Store: Send + Sync {
 
     /// The object's bytes as a stream, as stored (S3 removes SSE-KMS/SSE-S3 on the way).
     async fn get(&self, key: &str) -> Result<ByteReader, StoreError>;
+
+    /// `len` bytes from `start` (fewer at the end of the object).
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<bytes::Bytes, StoreError>;
 
     /// The file behind a key when the store is local, so decoders can read it without a runtime.
     fn local_path(&self, _key: &str) -> Option<PathBuf> {

@@ -244,4 +244,20 @@ impl Store for S3Store {
             .map_err(|e| classify(&self.uri(key), e))?;
         Ok(Box::pin(out.body.into_async_read()))
     }
+
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<bytes::Bytes, StoreError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", start + len.max(1) - 1))
+            .send()
+            .await
+            .map_err(|e| classify(&self.uri(key), e))?;
+        let body = out.body.collect().await.map_err(|e| {
+            StoreError::new(self.uri(key), FailureKind::Other, format!("body: {e}"))
+        })?;
+        Ok(body.into_bytes())
+    }
 }
