@@ -1,0 +1,644 @@
+//! The screen's state and how it changes: a key goes to the overlay that is open, else to the
+//! action's owner (the pane with focus for movement); a [`Msg`] from the background goes to the part
+//! of the state it answers. Nothing here awaits anything.
+
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::{Action, Keymap};
+use super::loader::{LoadRequest, Loader};
+use super::msg::{LoadGen, Msg};
+use super::palette::{Palette, Target};
+use super::preview::Preview;
+use super::records::Records;
+use super::theme::Theme;
+use super::tree::{Need, Tree};
+use crate::source::Source;
+use crate::walk::{LsRow, ObjectRef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Records,
+    Preview,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Filter,
+    Find,
+}
+
+pub enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    Failures {
+        scroll: usize,
+    },
+    Palette(Palette),
+    Input {
+        kind: InputKind,
+        text: String,
+        before: String,
+    },
+}
+
+/// Something that could not be read, and why.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub what: String,
+    pub reason: String,
+    /// The object or folder was lost (not just a line of it).
+    pub fatal: bool,
+}
+
+/// The load feeding the record pane.
+pub struct LoadState {
+    pub gen: LoadGen,
+    pub req: LoadRequest,
+    pub label: String,
+    pub planned: Option<(usize, u64)>,
+    pub objects_done: usize,
+    pub bytes_done: u64,
+    pub records: usize,
+    pub failed: usize,
+    pub started: Instant,
+    pub done: bool,
+    pub cancelled: bool,
+}
+
+pub struct App {
+    pub tree: Tree,
+    pub records: Records,
+    pub preview: Preview,
+    pub focus: Focus,
+    pub overlay: Option<Overlay>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub loader: Loader,
+    pub load: Option<LoadState>,
+    pub failures: Vec<Failure>,
+    pub index: Option<Vec<(usize, LsRow)>>,
+    indexing: bool,
+    reveal: Option<(usize, String)>,
+    /// A one-line note on the hint line (a warning, a "not found").
+    pub message: Option<String>,
+    pub quit: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+    /// Advances every tick while work runs, for spinners.
+    pub tick: usize,
+    /// Rows of the tree and record panes at the last draw, for paging.
+    pub tree_page: usize,
+    pub records_page: usize,
+    last_rebuild: Instant,
+}
+
+impl App {
+    pub fn new(sources: Vec<Source>, loader: Loader, keymap: Keymap, theme: Theme) -> App {
+        let mut warnings: Vec<String> = keymap.warnings.clone();
+        warnings.extend(theme.warnings.iter().cloned());
+        let mut app = App {
+            tree: Tree::new(&sources),
+            records: Records::default(),
+            preview: Preview::default(),
+            focus: Focus::Tree,
+            overlay: None,
+            keymap,
+            theme,
+            loader,
+            load: None,
+            failures: Vec::new(),
+            index: None,
+            indexing: false,
+            reveal: None,
+            message: warnings.first().cloned(),
+            quit: false,
+            dirty: true,
+            tick: 0,
+            tree_page: 10,
+            records_page: 10,
+            last_rebuild: Instant::now(),
+        };
+        // Open every source's first level, as a file manager shows its roots.
+        for i in 0..app.tree.nodes.len() {
+            if app.tree.node(i).is_folder() {
+                let need = app.tree.expand(i);
+                app.fulfil(need);
+            }
+        }
+        app
+    }
+
+    /// Whether background work this screen waits for is still running.
+    pub fn busy(&self) -> bool {
+        self.indexing
+            || self.reveal.is_some()
+            || self.load.as_ref().is_some_and(|l| !l.done)
+            || self
+                .tree
+                .nodes
+                .iter()
+                .any(|n| n.listed == super::tree::Listed::Listing)
+    }
+
+    fn fulfil(&mut self, need: Need) {
+        if let Need::List {
+            node,
+            source,
+            prefix,
+        } = need
+        {
+            self.loader.list(node, source, prefix);
+        }
+    }
+
+    // ---- keys -------------------------------------------------------------------------------
+
+    pub fn on_key(&mut self, ev: KeyEvent) {
+        self.dirty = true;
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
+        if self.overlay.is_some() {
+            self.overlay_key(ev);
+            return;
+        }
+        self.message = None;
+        if let Some(action) = self.keymap.action(&ev) {
+            self.act(action);
+        }
+    }
+
+    /// Does what an action asks; shared by keys and the palette.
+    pub fn act(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Failures => self.overlay = Some(Overlay::Failures { scroll: 0 }),
+            Action::Palette => self.open_palette(),
+            Action::Filter => {
+                let text = self.records.filter_text.clone();
+                self.overlay = Some(Overlay::Input {
+                    kind: InputKind::Filter,
+                    before: text.clone(),
+                    text,
+                });
+            }
+            Action::Find => {
+                let text = self.records.find_text.clone();
+                self.overlay = Some(Overlay::Input {
+                    kind: InputKind::Find,
+                    before: text.clone(),
+                    text,
+                });
+            }
+            Action::FindNext | Action::FindPrev => self.find(action == Action::FindNext),
+            Action::Sort => self.records.cycle_sort(),
+            Action::SortReverse => self.records.toggle_reverse(),
+            Action::NextPane => self.focus = next_focus(self.focus, true),
+            Action::PrevPane => self.focus = next_focus(self.focus, false),
+            Action::Read => {
+                if let Some(i) = self.tree.selected() {
+                    self.start_load(i);
+                    self.focus = Focus::Records;
+                }
+            }
+            Action::Back if self.load.as_ref().is_some_and(|l| !l.done) => self.cancel_load(),
+            _ => match self.focus {
+                Focus::Tree => self.tree_action(action),
+                Focus::Records => self.records_action(action),
+                Focus::Preview => self.preview_action(action),
+            },
+        }
+    }
+
+    fn find(&mut self, forward: bool) {
+        match self.records.find(forward) {
+            Ok(true) => {}
+            Ok(false) if self.records.find_text.is_empty() => {
+                self.message = Some("nothing to find: press / first".into())
+            }
+            Ok(false) => self.message = Some(format!("not found: {}", self.records.find_text)),
+            Err(e) => self.message = Some(e),
+        }
+    }
+
+    fn cancel_load(&mut self) {
+        self.loader.cancel();
+        if let Some(l) = &mut self.load {
+            l.done = true;
+            l.cancelled = true;
+        }
+        self.records.rebuild();
+        self.message = Some("load cancelled: the records read so far are shown".into());
+    }
+
+    fn tree_action(&mut self, action: Action) {
+        let page = (self.tree_page / 2).max(1) as isize;
+        let Some(sel) = self.tree.selected() else {
+            return;
+        };
+        match action {
+            Action::Down => self.tree.move_by(1),
+            Action::Up => self.tree.move_by(-1),
+            Action::Top => self.tree.cursor = 0,
+            Action::Bottom => self.tree.move_by(isize::MAX / 2),
+            Action::PageDown => self.tree.move_by(page),
+            Action::PageUp => self.tree.move_by(-page),
+            Action::Right | Action::Open => {
+                let node = self.tree.node(sel);
+                if !node.is_folder() {
+                    self.focus = Focus::Records;
+                } else if node.expanded && action == Action::Right {
+                    if !node.children.is_empty() {
+                        self.tree.move_by(1);
+                    }
+                } else if node.expanded {
+                    self.tree.collapse(sel);
+                } else {
+                    let need = self.tree.expand(sel);
+                    self.fulfil(need);
+                }
+            }
+            Action::Left | Action::Back => {
+                let node = self.tree.node(sel);
+                if node.expanded && action == Action::Left {
+                    self.tree.collapse(sel);
+                } else if let Some(p) = node.parent {
+                    self.tree.select_node(p);
+                }
+            }
+            _ => {}
+        }
+        self.follow_tree();
+    }
+
+    fn records_action(&mut self, action: Action) {
+        let page = (self.records_page / 2).max(1) as isize;
+        match action {
+            Action::Down => self.records.move_by(1),
+            Action::Up => self.records.move_by(-1),
+            Action::Top => self.records.cursor = 0,
+            Action::Bottom => self.records.move_by(isize::MAX / 2),
+            Action::PageDown => self.records.move_by(page),
+            Action::PageUp => self.records.move_by(-page),
+            Action::Right | Action::Open => self.focus = Focus::Preview,
+            Action::Back if !self.records.filter_text.is_empty() => {
+                let _ = self.records.set_filter("");
+            }
+            Action::Left | Action::Back => self.focus = Focus::Tree,
+            _ => {}
+        }
+    }
+
+    fn preview_action(&mut self, action: Action) {
+        let page = (self.preview.page / 2).max(1) as isize;
+        match action {
+            Action::Down => self.preview.scroll_by(1),
+            Action::Up => self.preview.scroll_by(-1),
+            Action::Top => self.preview.scroll = 0,
+            Action::Bottom => self.preview.scroll_by(isize::MAX / 2),
+            Action::PageDown => self.preview.scroll_by(page),
+            Action::PageUp => self.preview.scroll_by(-page),
+            Action::Left | Action::Back => self.focus = Focus::Records,
+            _ => {}
+        }
+    }
+
+    fn overlay_key(&mut self, ev: KeyEvent) {
+        let Some(overlay) = self.overlay.take() else {
+            return;
+        };
+        self.overlay = match overlay {
+            Overlay::Help { scroll } | Overlay::Failures { scroll } => {
+                let help = matches!(overlay, Overlay::Help { .. });
+                let scroll = match self.keymap.action(&ev) {
+                    Some(Action::Down) => Some(scroll + 1),
+                    Some(Action::Up) => Some(scroll.saturating_sub(1)),
+                    Some(Action::PageDown) => Some(scroll + 10),
+                    Some(Action::PageUp) => Some(scroll.saturating_sub(10)),
+                    Some(Action::Top) => Some(0),
+                    _ => None,
+                };
+                scroll.map(|scroll| {
+                    if help {
+                        Overlay::Help { scroll }
+                    } else {
+                        Overlay::Failures { scroll }
+                    }
+                })
+            }
+            Overlay::Palette(p) => self.palette_key(p, ev),
+            Overlay::Input { kind, text, before } => self.input_key(kind, text, before, ev),
+        };
+    }
+
+    fn open_palette(&mut self) {
+        if self.index.is_none() && !self.indexing {
+            self.indexing = true;
+            self.loader.index();
+        }
+        self.overlay = Some(Overlay::Palette(Palette::new(self.index.as_deref())));
+    }
+
+    fn palette_key(&mut self, mut p: Palette, ev: KeyEvent) -> Option<Overlay> {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Esc => return None,
+            KeyCode::Enter => {
+                let target = p.selected().map(|i| i.target.clone());
+                match target {
+                    Some(Target::Action(a)) => self.act(a),
+                    Some(Target::Partition { source, prefix }) => self.jump(source, prefix),
+                    None => return Some(Overlay::Palette(p)),
+                }
+                // An action may have opened its own overlay (help, filter).
+                return self.overlay.take();
+            }
+            KeyCode::Down | KeyCode::Tab => {
+                p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1))
+            }
+            KeyCode::Char('n') if ctrl => {
+                p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1))
+            }
+            KeyCode::Up | KeyCode::BackTab => p.cursor = p.cursor.saturating_sub(1),
+            KeyCode::Char('p') if ctrl => p.cursor = p.cursor.saturating_sub(1),
+            KeyCode::Backspace => {
+                p.input.pop();
+                p.refresh();
+            }
+            KeyCode::Char(c) if !ctrl => {
+                p.input.push(c);
+                p.refresh();
+            }
+            _ => {}
+        }
+        Some(Overlay::Palette(p))
+    }
+
+    fn input_key(
+        &mut self,
+        kind: InputKind,
+        mut text: String,
+        before: String,
+        ev: KeyEvent,
+    ) -> Option<Overlay> {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Esc => {
+                if kind == InputKind::Filter {
+                    let _ = self.records.set_filter(&before);
+                }
+                return None;
+            }
+            KeyCode::Enter => {
+                match kind {
+                    InputKind::Filter => {
+                        if let Err(e) = self.records.set_filter(&text) {
+                            self.message = Some(e);
+                            return Some(Overlay::Input { kind, text, before });
+                        }
+                        self.focus = Focus::Records;
+                    }
+                    InputKind::Find => {
+                        self.records.find_text = text;
+                        self.focus = Focus::Records;
+                        self.find(true);
+                    }
+                }
+                return None;
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char('u') if ctrl => text.clear(),
+            KeyCode::Char(c) if !ctrl => text.push(c),
+            _ => return Some(Overlay::Input { kind, text, before }),
+        }
+        // The filter follows the typing; a half-typed `sev:>` is not an error yet.
+        if kind == InputKind::Filter {
+            self.message = self.records.set_filter(&text).err();
+        }
+        Some(Overlay::Input { kind, text, before })
+    }
+
+    // ---- loads and the tree -----------------------------------------------------------------
+
+    /// Loads the partition under the tree's cursor when it is a day or an object (newest wins).
+    fn follow_tree(&mut self) {
+        let Some(i) = self.tree.selected() else {
+            return;
+        };
+        let n = self.tree.node(i);
+        let loadable = match &n.object {
+            Some(meta) => ObjectRef {
+                source: n.source,
+                store: self.loader.sources()[n.source].store.clone(),
+                partition: crate::layout::Partition::of_key(&meta.key),
+                meta: meta.clone(),
+            }
+            .has_records(),
+            None => n.is_day(),
+        };
+        if loadable {
+            self.start_load(i);
+        }
+    }
+
+    fn start_load(&mut self, i: usize) {
+        let n = self.tree.node(i);
+        let req = LoadRequest {
+            source: n.source,
+            prefix: n.prefix.clone(),
+            object: n.object.clone(),
+        };
+        if self
+            .load
+            .as_ref()
+            .is_some_and(|l| l.req == req && !l.cancelled)
+        {
+            return;
+        }
+        let label = self.tree.path(i).join(" › ");
+        self.records.clear();
+        self.preview.clear();
+        let gen = self.loader.load(req.clone());
+        self.load = Some(LoadState {
+            gen,
+            req,
+            label,
+            planned: None,
+            objects_done: 0,
+            bytes_done: 0,
+            records: 0,
+            failed: 0,
+            started: Instant::now(),
+            done: false,
+            cancelled: false,
+        });
+    }
+
+    fn jump(&mut self, source: usize, prefix: String) {
+        self.reveal = Some((source, prefix));
+        self.focus = Focus::Tree;
+        self.step_reveal();
+    }
+
+    fn step_reveal(&mut self) {
+        let Some((source, prefix)) = self.reveal.clone() else {
+            return;
+        };
+        let (node, need) = self.tree.reveal(source, &prefix);
+        match node {
+            Some(i) if self.tree.node(i).prefix == prefix => {
+                self.reveal = None;
+                self.follow_tree();
+            }
+            Some(_) if need != Need::Nothing => self.fulfil(need),
+            // Still listing: the answer continues the walk.
+            Some(i) if self.tree.node(i).listed == super::tree::Listed::Listing => {}
+            _ => {
+                self.reveal = None;
+                self.message = Some(format!("not in the tree any more: {prefix}"));
+            }
+        }
+    }
+
+    // ---- background answers -----------------------------------------------------------------
+
+    pub fn on_msg(&mut self, msg: Msg) {
+        self.dirty = true;
+        match msg {
+            Msg::Listed {
+                node,
+                prefix,
+                result,
+            } => {
+                if let Err(e) = &result {
+                    self.failures.push(Failure {
+                        what: e.uri.clone(),
+                        reason: e.to_string(),
+                        fatal: true,
+                    });
+                }
+                let need = self.tree.listed(node, &prefix, result);
+                self.fulfil(need);
+                self.step_reveal();
+            }
+            Msg::Indexed { rows, failures } => {
+                self.indexing = false;
+                for e in failures {
+                    self.failures.push(Failure {
+                        what: e.uri.clone(),
+                        reason: e.to_string(),
+                        fatal: true,
+                    });
+                }
+                if let Some(Overlay::Palette(p)) = &mut self.overlay {
+                    p.with_partitions(&rows);
+                }
+                self.index = Some(rows);
+            }
+            Msg::LoadPlanned {
+                gen,
+                objects,
+                bytes,
+            } => {
+                if let Some(l) = self.load_of(gen) {
+                    l.planned = Some((objects, bytes));
+                }
+            }
+            Msg::LoadFailed { gen, error } => {
+                if let Some(l) = self.load_of(gen) {
+                    l.done = true;
+                    l.failed += 1;
+                    self.failures.push(Failure {
+                        what: error.uri.clone(),
+                        reason: error.to_string(),
+                        fatal: true,
+                    });
+                }
+            }
+            Msg::ObjectRead { gen, result, bytes } => {
+                let Some(l) = self.load_of(gen) else { return };
+                l.objects_done += 1;
+                l.bytes_done += bytes;
+                l.records += result.records.len();
+                if !result.complete && !result.cancelled {
+                    l.failed += 1;
+                }
+                for p in &result.problems {
+                    self.failures.push(Failure {
+                        what: result.uri.to_string(),
+                        reason: p.to_string(),
+                        fatal: p.fatal,
+                    });
+                }
+                self.records.push(result.records);
+                // The first records show at once; later ones join at the throttled rebuild.
+                if self.records.view.is_empty() {
+                    self.rebuild_records();
+                }
+            }
+            Msg::LoadDone { gen, cancelled } => {
+                if let Some(l) = self.load_of(gen) {
+                    l.done = true;
+                    l.cancelled |= cancelled;
+                    self.records.keep_newest_findings();
+                    self.rebuild_records();
+                }
+            }
+        }
+    }
+
+    fn load_of(&mut self, gen: LoadGen) -> Option<&mut LoadState> {
+        self.load.as_mut().filter(|l| l.gen == gen)
+    }
+
+    fn rebuild_records(&mut self) {
+        self.records.rebuild();
+        self.last_rebuild = Instant::now();
+    }
+
+    /// Work done just before a frame: the throttled rebuild of a growing list, the preview.
+    pub fn before_draw(&mut self) {
+        // Re-sorting 50k rows on every object would cost the keys their latency: a few times a second.
+        if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(250) {
+            self.rebuild_records();
+        }
+        let gen = self.load.as_ref().map_or(0, |l| l.gen);
+        match self.records.selected_index() {
+            Some(i) => {
+                let rec = &self.records.rows[i].rec;
+                self.preview.show((gen, i), rec);
+            }
+            None => self.preview.clear(),
+        }
+    }
+
+    pub fn on_tick(&mut self) {
+        if self.busy() || self.records.stale {
+            self.tick = self.tick.wrapping_add(1);
+            self.dirty = true;
+        }
+    }
+
+    /// Objects and folders lost whole.
+    pub fn failed_count(&self) -> usize {
+        self.failures.iter().filter(|f| f.fatal).count()
+    }
+}
+
+fn next_focus(f: Focus, forward: bool) -> Focus {
+    match (f, forward) {
+        (Focus::Tree, true) | (Focus::Preview, false) => Focus::Records,
+        (Focus::Records, true) => Focus::Preview,
+        (Focus::Records, false) => Focus::Tree,
+        (Focus::Preview, true) => Focus::Tree,
+        (Focus::Tree, false) => Focus::Preview,
+    }
+}

@@ -1,0 +1,231 @@
+//! Background work for the screen: listing one tree level, indexing partitions for the palette, and
+//! loading records, all on tokio tasks that answer with a [`Msg`] and never block the UI loop.
+//!
+//! Loads are newest-wins (gitui's async job): requests go through a `watch` channel that keeps only
+//! the latest, and a newer request cancels the one running, so moving fast over the tree starts at
+//! most one extra load however many rows were passed.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt};
+use tokio::sync::{mpsc, watch};
+
+use super::msg::{LoadGen, Msg};
+use crate::decode::Limits;
+use crate::layout::Partition;
+use crate::load::{self, LoadOptions};
+use crate::scope::Scope;
+use crate::source::{ObjectMeta, Source};
+use crate::walk::{self, ObjectRef};
+
+pub type Tx = mpsc::UnboundedSender<Msg>;
+
+/// What to read: everything under a folder, or one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadRequest {
+    pub source: usize,
+    pub prefix: String,
+    pub object: Option<ObjectMeta>,
+}
+
+#[derive(Clone)]
+struct Job {
+    gen: LoadGen,
+    req: LoadRequest,
+    cancel: Arc<AtomicBool>,
+}
+
+/// The screen's handle on background work.
+pub struct Loader {
+    sources: Vec<Source>,
+    tx: Tx,
+    jobs: watch::Sender<Option<Job>>,
+    gen: LoadGen,
+    cancel: Arc<AtomicBool>,
+    /// Loads actually started by the worker (requests it skipped as stale are not counted).
+    pub started: Arc<AtomicUsize>,
+    concurrency: usize,
+    limits: Limits,
+}
+
+impl Loader {
+    /// Starts the load worker; must be called inside a tokio runtime.
+    pub fn new(sources: Vec<Source>, tx: Tx, concurrency: usize, limits: Limits) -> Loader {
+        let (jobs, rx) = watch::channel(None);
+        let started = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(worker(
+            rx,
+            sources.clone(),
+            tx.clone(),
+            started.clone(),
+            concurrency,
+            limits,
+        ));
+        Loader {
+            sources,
+            tx,
+            jobs,
+            gen: 0,
+            cancel: Arc::new(AtomicBool::new(false)),
+            started,
+            concurrency,
+            limits,
+        }
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// Lists one level of the tree in the background.
+    pub fn list(&self, node: usize, source: usize, prefix: String) {
+        let store = self.sources[source].store.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = store.list_level(&prefix).await;
+            let _ = tx.send(Msg::Listed {
+                node,
+                prefix,
+                result,
+            });
+        });
+    }
+
+    /// Walks every source for the palette's partition index (listing only, no object is read).
+    pub fn index(&self) {
+        let sources = self.sources.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let walked = walk::walk(&sources, &Scope::default(), 16).await;
+            let rows = walk::ls_rows(&sources, &walked);
+            // ls_rows names sources; keep the index so a jump knows which tree root to open.
+            let rows = rows
+                .into_iter()
+                .map(|r| {
+                    let i = sources.iter().position(|s| s.name == r.source).unwrap_or(0);
+                    (i, r)
+                })
+                .collect();
+            let _ = tx.send(Msg::Indexed {
+                rows,
+                failures: walked.failures,
+            });
+        });
+    }
+
+    /// Asks for a load; the one running (if any) is cancelled. Returns the load's generation.
+    pub fn load(&mut self, req: LoadRequest) -> LoadGen {
+        self.cancel.store(true, Ordering::Relaxed);
+        self.cancel = Arc::new(AtomicBool::new(false));
+        self.gen += 1;
+        let _ = self.jobs.send(Some(Job {
+            gen: self.gen,
+            req,
+            cancel: self.cancel.clone(),
+        }));
+        self.gen
+    }
+
+    /// Stops the load in flight (Esc).
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+async fn worker(
+    mut rx: watch::Receiver<Option<Job>>,
+    sources: Vec<Source>,
+    tx: Tx,
+    started: Arc<AtomicUsize>,
+    concurrency: usize,
+    limits: Limits,
+) {
+    while rx.changed().await.is_ok() {
+        // borrow_and_update takes the newest request; every one sent meanwhile is skipped.
+        let Some(job) = rx.borrow_and_update().clone() else {
+            continue;
+        };
+        if job.cancel.load(Ordering::Relaxed) {
+            continue;
+        }
+        started.fetch_add(1, Ordering::Relaxed);
+        run(&job, &sources, &tx, concurrency, limits).await;
+    }
+}
+
+async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits: Limits) {
+    let Some(src) = sources.get(job.req.source) else {
+        return;
+    };
+    let metas = match &job.req.object {
+        Some(meta) => vec![meta.clone()],
+        None => match src.store.list_all(&job.req.prefix).await {
+            Ok(m) => m,
+            Err(error) => {
+                let _ = tx.send(Msg::LoadFailed {
+                    gen: job.gen,
+                    error,
+                });
+                return;
+            }
+        },
+    };
+    let objects: Vec<ObjectRef> = metas
+        .into_iter()
+        .map(|meta| ObjectRef {
+            source: job.req.source,
+            store: src.store.clone(),
+            partition: Partition::of_key(&meta.key),
+            meta,
+        })
+        .filter(ObjectRef::has_records)
+        .collect();
+    let _ = tx.send(Msg::LoadPlanned {
+        gen: job.gen,
+        objects: objects.len(),
+        bytes: objects.iter().filter_map(|o| o.meta.size).sum(),
+    });
+    let opts = LoadOptions {
+        concurrency,
+        limits,
+        cancel: job.cancel.clone(),
+        ..LoadOptions::default()
+    };
+    let cancel = job.cancel.clone();
+    let mut results = stream::iter(objects)
+        // Stop starting objects once cancelled; the ones in flight stop at their next record.
+        .take_while(|_| std::future::ready(!cancel.load(Ordering::Relaxed)))
+        .map(|o| {
+            let opts = &opts;
+            async move {
+                let bytes = o.meta.size.unwrap_or(0);
+                (load::read_object(&o, opts).await, bytes)
+            }
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some((result, bytes)) = results.next().await {
+        if tx
+            .send(Msg::ObjectRead {
+                gen: job.gen,
+                result,
+                bytes,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+    let _ = tx.send(Msg::LoadDone {
+        gen: job.gen,
+        cancelled: job.cancel.load(Ordering::Relaxed),
+    });
+}

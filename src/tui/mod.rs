@@ -1,0 +1,271 @@
+//! The full-screen investigator: three panes over the partitions, their records and the selected
+//! record. The UI loop drains every pending key and background message, then draws at most once
+//! per frame; slow work runs on tokio tasks that answer with a [`msg::Msg`], so keys keep working
+//! while a day loads (yazi's loop, stu's typed messages).
+
+pub mod app;
+pub mod config;
+pub mod filter;
+pub mod keymap;
+pub mod loader;
+pub mod msg;
+pub mod palette;
+pub mod preview;
+pub mod records;
+pub mod theme;
+pub mod tree;
+pub mod view;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use ratatui::backend::{Backend, TestBackend};
+use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+use self::app::App;
+use self::config::Config;
+use self::keymap::{Key, Keymap};
+use self::loader::Loader;
+use self::msg::Msg;
+use self::theme::{Depth, Theme};
+use crate::cli::Global;
+use crate::source::{self, Source};
+
+/// At most one frame this often: enough for a spinner, never a busy loop.
+const FRAME: Duration = Duration::from_millis(12);
+/// Background messages handled before the next frame, at most this long, so a flood of records
+/// never starves the keys.
+const MSG_BUDGET: Duration = Duration::from_millis(8);
+
+/// A terminal event and when it was read (for the key-to-frame latency).
+pub struct Input {
+    pub at: Instant,
+    pub event: Event,
+}
+
+/// Key-to-frame latencies: from reading a key to the end of the frame that shows its effect.
+#[derive(Default)]
+pub struct Latency {
+    pub samples: Vec<Duration>,
+}
+
+impl Latency {
+    /// `(p50, p95, max)`.
+    pub fn summary(&self) -> Option<(Duration, Duration, Duration)> {
+        let mut s = self.samples.clone();
+        if s.is_empty() {
+            return None;
+        }
+        s.sort();
+        let at = |q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
+        Some((at(0.5), at(0.95), *s.last().expect("not empty")))
+    }
+}
+
+pub async fn run(global: Global, sources: Vec<String>) -> anyhow::Result<()> {
+    let opened = source::open_all(&sources, &global.aws()).await?;
+    let (config, config_warning) = Config::load();
+    let theme_name = global.theme.clone().or(config.theme.clone());
+    let theme = Theme::load(theme_name.as_deref(), Depth::from_env());
+    let keymap = Keymap::new(&config.key_overrides());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let loader = Loader::new(opened.clone(), tx, global.concurrency, global.limits());
+    let mut app = App::new(opened, loader, keymap, theme);
+    if let Some(w) = config_warning {
+        app.message = Some(w);
+    }
+    // ratatui's init installs a panic hook that restores the terminal before the message prints.
+    let mut terminal = ratatui::try_init().context("cannot open the terminal")?;
+    let (ktx, krx) = mpsc::unbounded_channel();
+    // Reading the terminal blocks, so it has a thread of its own that only forwards events.
+    std::thread::spawn(move || {
+        while let Ok(event) = event::read() {
+            if ktx
+                .send(Input {
+                    at: Instant::now(),
+                    event,
+                })
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut latency = Latency::default();
+    let result = event_loop(&mut terminal, &mut app, krx, rx, &mut latency).await;
+    ratatui::restore();
+    // Decoders stop at their next record, so the runtime shuts down promptly.
+    app.loader.cancel();
+    if let Some(path) = std::env::var_os("TRAWL_LATENCY_LOG") {
+        let mut out = String::new();
+        for s in &latency.samples {
+            out.push_str(&format!("{}\n", s.as_micros()));
+        }
+        std::fs::write(&path, out)
+            .with_context(|| format!("writing {}", path.to_string_lossy()))?;
+    }
+    result
+}
+
+/// The loop: wait for a key, a message or a tick; drain what else is pending; draw if due.
+pub async fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut keys: UnboundedReceiver<Input>,
+    mut msgs: UnboundedReceiver<Msg>,
+    latency: &mut Latency,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let mut last_draw = Instant::now() - FRAME;
+    let mut waiting: Vec<Instant> = Vec::new();
+    loop {
+        if app.dirty && last_draw.elapsed() >= FRAME {
+            terminal
+                .draw(|f| view::draw(f, app))
+                .map_err(|e| anyhow::anyhow!("drawing the screen: {e}"))?;
+            app.dirty = false;
+            last_draw = Instant::now();
+            latency
+                .samples
+                .extend(waiting.drain(..).map(|at| last_draw - at));
+        }
+        if app.quit {
+            return Ok(());
+        }
+        let wait = if app.dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else if app.busy() || app.records.stale {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(1)
+        };
+        tokio::select! {
+            biased;
+            Some(input) = keys.recv() => on_input(app, input, &mut waiting),
+            Some(msg) = msgs.recv() => app.on_msg(msg),
+            _ = tokio::time::sleep(wait) => app.on_tick(),
+        }
+        while let Ok(input) = keys.try_recv() {
+            on_input(app, input, &mut waiting);
+        }
+        let budget = Instant::now() + MSG_BUDGET;
+        while Instant::now() < budget {
+            match msgs.try_recv() {
+                Ok(msg) => app.on_msg(msg),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+fn on_input(app: &mut App, input: Input, waiting: &mut Vec<Instant>) {
+    match input.event {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            app.on_key(k);
+            waiting.push(input.at);
+        }
+        Event::Resize(..) => app.dirty = true,
+        _ => {}
+    }
+}
+
+/// The screen without a terminal: tests and examples press keys, wait for the background, and
+/// read what a person would see.
+pub struct Session {
+    pub app: App,
+    pub rx: UnboundedReceiver<Msg>,
+}
+
+impl Session {
+    /// Opens sources with the built-in dark theme and default keys (call inside a runtime).
+    pub fn open(sources: Vec<Source>) -> Session {
+        Session::with(sources, Keymap::default(), Theme::dark())
+    }
+
+    pub fn with(sources: Vec<Source>, keymap: Keymap, theme: Theme) -> Session {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let loader = Loader::new(sources.clone(), tx, 8, Default::default());
+        Session {
+            app: App::new(sources, loader, keymap, theme),
+            rx,
+        }
+    }
+
+    /// Presses keys written as in the keymap table (`j`, `G`, `ctrl-d`, `enter`, `esc`).
+    pub fn keys(&mut self, keys: &[&str]) {
+        for k in keys {
+            let key = Key::parse(k).unwrap_or_else(|| panic!("not a key: {k}"));
+            let mut mods = KeyModifiers::NONE;
+            if key.ctrl {
+                mods |= KeyModifiers::CONTROL;
+            }
+            if key.alt {
+                mods |= KeyModifiers::ALT;
+            }
+            self.app.on_key(KeyEvent::new(key.code, mods));
+        }
+    }
+
+    /// Types text into whatever reads text (filter, find, palette).
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.app
+                .on_key(KeyEvent::new(event::KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    /// Handles background answers until no work the screen waits for is left.
+    pub async fn settle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            while let Ok(m) = self.rx.try_recv() {
+                self.app.on_msg(m);
+            }
+            if !self.app.busy() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "background work did not finish in 30 s"
+            );
+            if let Ok(Some(m)) =
+                tokio::time::timeout(Duration::from_millis(50), self.rx.recv()).await
+            {
+                self.app.on_msg(m);
+            }
+        }
+    }
+
+    /// The screen as text, one line per row, trailing spaces cut.
+    pub fn render(&mut self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+        terminal
+            .draw(|f| view::draw(f, &mut self.app))
+            .expect("draw");
+        buffer_text(terminal.backend().buffer())
+    }
+}
+
+/// A rendered buffer as lines of text.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes a message for a person straight to stderr (tests use it: the harness captures eprintln).
+pub fn note(msg: &str) {
+    let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());
+}

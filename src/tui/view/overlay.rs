@@ -1,0 +1,163 @@
+//! Windows over the panes: help (rendered from the keymap table), the failures list, and the
+//! palette.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::fit;
+use crate::escape::for_terminal;
+use crate::tui::app::{App, Overlay};
+use crate::tui::keymap::DEFAULT;
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let [_, mid, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(w),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, r, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(h),
+        Constraint::Fill(1),
+    ])
+    .areas(mid);
+    r
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    match &app.overlay {
+        Some(Overlay::Help { scroll }) => help(f, area, app, *scroll),
+        Some(Overlay::Failures { scroll }) => failures(f, area, app, *scroll),
+        Some(Overlay::Palette(_)) => palette(f, area, app),
+        _ => {}
+    }
+}
+
+fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
+    let block = Block::bordered()
+        .title(title.to_string())
+        .border_style(app.theme.border(true))
+        .title_style(app.theme.fg(app.theme.c.title));
+    let inner = block.inner(r);
+    f.render_widget(Clear, r);
+    f.render_widget(block, r);
+    inner
+}
+
+fn help(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let r = centered(area, 96, area.height);
+    let inner = window(f, r, app, " keys (j/k scroll, any other key closes) ");
+    let key_w = 18;
+    let mut lines = Vec::new();
+    let mut section = "";
+    for b in DEFAULT {
+        if b.section != section {
+            if !section.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            section = b.section;
+            lines.push(Line::styled(
+                section,
+                Style::default()
+                    .fg(app.theme.c.title)
+                    .add_modifier(Modifier::BOLD),
+            ));
+        }
+        let keys = app.keymap.keys_of(b.action).join(" ");
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<key_w$}", fit(&keys, key_w - 1)),
+                Style::default().fg(app.theme.c.folder),
+            ),
+            Span::raw(fit(
+                b.desc,
+                (inner.width as usize).saturating_sub(key_w + 2),
+            )),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Ctrl-C always quits. Keys can be changed in [keys] of $TRAWL_CONFIG or ~/.config/trawl/config.toml.",
+        Style::default().fg(app.theme.c.dim),
+    ));
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
+    f.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+fn failures(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    let inner = window(
+        f,
+        r,
+        app,
+        &format!(
+            " {} failures (j/k scroll, any other key closes) ",
+            app.failures.len()
+        ),
+    );
+    if app.failures.is_empty() {
+        f.render_widget(
+            Paragraph::new("Nothing failed.").style(app.theme.fg(app.theme.c.dim)),
+            inner,
+        );
+        return;
+    }
+    let mut lines = Vec::new();
+    for fl in app.failures.iter().skip(scroll) {
+        lines.push(Line::styled(
+            for_terminal(&fl.what).into_owned(),
+            Style::default().fg(if fl.fatal {
+                app.theme.c.error
+            } else {
+                app.theme.c.warning
+            }),
+        ));
+        lines.push(Line::raw(format!("  {}", for_terminal(&fl.reason))));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn palette(f: &mut Frame, area: Rect, app: &App) {
+    let Some(Overlay::Palette(p)) = &app.overlay else {
+        return;
+    };
+    let r = centered(area, 76, area.height.saturating_sub(2).min(20));
+    let r = Rect { y: area.y + 1, ..r };
+    let title = if p.indexing {
+        " palette · indexing partitions… "
+    } else {
+        " palette · Enter runs or jumps · Esc "
+    };
+    let inner = window(f, r, app, title);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            ": ",
+            Style::default()
+                .fg(app.theme.c.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(for_terminal(&p.input).into_owned()),
+        Span::styled("▏", Style::default().fg(app.theme.c.border_focus)),
+    ])];
+    let height = inner.height.saturating_sub(1) as usize;
+    let start = p.cursor.saturating_sub(height.saturating_sub(1));
+    for (pos, &i) in p.matches.iter().enumerate().skip(start).take(height) {
+        let text = fit(&for_terminal(&p.item(i).text), inner.width as usize - 2);
+        let mut line = Line::raw(format!("  {text}"));
+        if pos == p.cursor {
+            line = line.style(app.theme.selected(true));
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}

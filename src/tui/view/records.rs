@@ -1,0 +1,171 @@
+//! The middle pane: the loaded records as a table (time, kind, severity or event, principal, IP,
+//! account, region), columns dropped from the right when the pane is narrow.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::{scroll_to, thousands};
+use crate::escape::for_terminal;
+use crate::record::{Record, RecordKind};
+use crate::tui::app::App;
+use crate::tui::records::SortKey;
+
+fn kind_short(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::GuardDuty => "GD",
+        RecordKind::CloudTrail => "CT",
+        RecordKind::Ocsf => "OCSF",
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
+    let theme = &app.theme;
+    let recs = &app.records;
+    let mut title = String::from(" records ");
+    if !recs.rows.is_empty() || app.load.is_some() {
+        title = format!(
+            " records {}/{} ",
+            thousands(recs.view.len()),
+            thousands(recs.rows.len())
+        );
+    }
+    if let Some(k) = recs.sort {
+        title.push_str(&format!(
+            "· by {}{} ",
+            k.name(),
+            if recs.reverse { " ↑" } else { "" }
+        ));
+    } else if recs.reverse {
+        title.push_str("· newest first ");
+    }
+    if !recs.filter_text.is_empty() {
+        title.push_str(&format!("· f: {} ", for_terminal(&recs.filter_text)));
+    }
+    let block = Block::bordered()
+        .title(title)
+        .border_style(theme.border(focused))
+        .title_style(theme.fg(theme.c.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if recs.rows.is_empty() {
+        let msg = match &app.load {
+            None => "Move to a day in the partitions to read its records.".to_string(),
+            Some(l) if !l.done => "reading…".to_string(),
+            Some(l) if l.cancelled => "cancelled before any record was read".to_string(),
+            Some(_) => "no records here".to_string(),
+        };
+        f.render_widget(Paragraph::new(msg).style(theme.fg(theme.c.dim)), inner);
+        return;
+    }
+    if recs.view.is_empty() {
+        f.render_widget(
+            Paragraph::new("no record matches the filter (Esc clears it)")
+                .style(theme.fg(theme.c.dim)),
+            inner,
+        );
+        return;
+    }
+    let height = inner.height.saturating_sub(1) as usize;
+    app.records_page = height;
+    let recs = &mut app.records;
+    scroll_to(&mut recs.offset, recs.cursor, height);
+    let w = inner.width;
+    // Columns in order of importance: what and when first, where last.
+    let mut cols: Vec<(SortKey, &str, u16)> = vec![
+        (SortKey::Time, "time", 14),
+        (SortKey::Kind, "", 4),
+        (SortKey::Event, "event / finding", 26),
+    ];
+    let mut used = 14 + 4 + 26 + 3;
+    for (k, name, width) in [
+        (SortKey::Ip, "ip", 15),
+        (SortKey::Principal, "principal", 22),
+        (SortKey::Account, "account", 12),
+        (SortKey::Region, "region", 14),
+    ] {
+        if used + width < w {
+            cols.push((k, name, width));
+            used += width + 1;
+        }
+    }
+    // The event column takes what is left over.
+    let spare = w.saturating_sub(used);
+    if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Event) {
+        c.2 += spare.min(24);
+    }
+    if spare > 24 {
+        if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
+            c.2 += spare - 24;
+        }
+    }
+    let theme = &app.theme;
+    let header = Row::new(cols.iter().map(|(k, name, _)| {
+        let s = Style::default()
+            .fg(theme.c.dim)
+            .add_modifier(Modifier::BOLD);
+        let s = if recs.sort == Some(*k) {
+            s.add_modifier(Modifier::UNDERLINED)
+        } else {
+            s
+        };
+        Cell::from(name.to_string()).style(s)
+    }));
+    let rows: Vec<Row> = (recs.offset..(recs.offset + height).min(recs.view.len()))
+        .map(|pos| {
+            let r = recs.get(pos).expect("in the view");
+            let mut row = Row::new(cols.iter().map(|(k, _, _)| cell(r, *k, theme)));
+            if pos == recs.cursor {
+                row = row.style(theme.selected(focused));
+            }
+            row
+        })
+        .collect();
+    let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        inner,
+    );
+}
+
+fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::Theme) -> Cell<'a> {
+    let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
+    match k {
+        SortKey::Time => Cell::from(
+            r.time
+                .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        SortKey::Kind => {
+            let c = match r.kind {
+                RecordKind::GuardDuty => theme.c.guardduty,
+                RecordKind::CloudTrail => theme.c.cloudtrail,
+                RecordKind::Ocsf => theme.c.ocsf,
+            };
+            Cell::from(kind_short(r.kind)).style(Style::default().fg(c))
+        }
+        SortKey::Event => match r.severity {
+            Some(sev) => Cell::from(Line::from(vec![
+                Span::styled(format!("{sev:>4} "), theme.severity(sev)),
+                Span::raw(text(Some(&r.event))),
+            ])),
+            None => Cell::from(text(Some(&r.event))),
+        },
+        SortKey::Principal => Cell::from(text(r.principal.as_deref().map(short_principal))),
+        SortKey::Ip => Cell::from(text(r.ip.as_deref())),
+        SortKey::Account => Cell::from(text(r.account.as_deref())),
+        SortKey::Region => Cell::from(text(r.region.as_deref())),
+    }
+}
+
+/// `arn:aws:sts::1111:assumed-role/web-app-role/i-0a1b` → `assumed-role/web-app-role/i-0a1b`: the
+/// account is its own column.
+fn short_principal(p: &str) -> &str {
+    if p.starts_with("arn:") {
+        p.splitn(6, ':').nth(5).unwrap_or(p)
+    } else {
+        p
+    }
+}
