@@ -57,6 +57,8 @@ pub struct Failure {
 /// The load feeding the record pane.
 pub struct LoadState {
     pub gen: LoadGen,
+    /// The tree node being read, which learns its object count and size from the plan.
+    pub node: usize,
     pub req: LoadRequest,
     pub label: String,
     pub planned: Option<(usize, u64)>,
@@ -282,7 +284,7 @@ impl App {
         match action {
             Action::Down => self.records.move_by(1),
             Action::Up => self.records.move_by(-1),
-            Action::Top => self.records.cursor = 0,
+            Action::Top => self.records.move_by(isize::MIN / 2),
             Action::Bottom => self.records.move_by(isize::MAX / 2),
             Action::PageDown => self.records.move_by(page),
             Action::PageUp => self.records.move_by(-page),
@@ -469,6 +471,7 @@ impl App {
         let gen = self.loader.load(req.clone());
         self.load = Some(LoadState {
             gen,
+            node: i,
             req,
             label,
             planned: None,
@@ -550,6 +553,11 @@ impl App {
             } => {
                 if let Some(l) = self.load_of(gen) {
                     l.planned = Some((objects, bytes));
+                    let node = l.node;
+                    let n = &mut self.tree.nodes[node];
+                    if n.is_folder() && n.objects.is_none() {
+                        n.objects = Some((objects, bytes));
+                    }
                 }
             }
             Msg::LoadFailed { gen, error } => {

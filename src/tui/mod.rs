@@ -219,6 +219,22 @@ impl Session {
         }
     }
 
+    /// Handles background answers until `done` holds of the state.
+    pub async fn until(&mut self, done: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done(&self.app) {
+            assert!(
+                Instant::now() < deadline,
+                "the screen did not get there in 30 s"
+            );
+            if let Ok(Some(m)) =
+                tokio::time::timeout(Duration::from_millis(50), self.rx.recv()).await
+            {
+                self.app.on_msg(m);
+            }
+        }
+    }
+
     /// Handles background answers until no work the screen waits for is left.
     pub async fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -75,6 +75,9 @@ pub struct Records {
     pub find_text: String,
     /// New rows arrived since the view was built.
     pub stale: bool,
+    /// The user moved in this list: a growing list keeps their record under the cursor; until
+    /// then the cursor stays on the first row.
+    pub moved: bool,
 }
 
 impl Records {
@@ -84,6 +87,7 @@ impl Records {
         self.cursor = 0;
         self.offset = 0;
         self.stale = false;
+        self.moved = false;
     }
 
     pub fn push(&mut self, recs: Vec<Record>) {
@@ -144,7 +148,7 @@ impl Records {
 
     /// Rebuilds the filtered, ordered view, keeping the cursor on the same record.
     pub fn rebuild(&mut self) {
-        let keep = self.selected_index();
+        let keep = self.selected_index().filter(|_| self.moved);
         let rows = &self.rows;
         let mut view: Vec<u32> = (0..rows.len() as u32)
             .filter(|&i| {
@@ -191,11 +195,12 @@ impl Records {
         self.stale = false;
         self.cursor = keep
             .and_then(|k| self.view.iter().position(|&i| i as usize == k))
-            .unwrap_or(self.cursor)
+            .unwrap_or(if self.moved { self.cursor } else { 0 })
             .min(self.view.len().saturating_sub(1));
     }
 
     pub fn move_by(&mut self, delta: isize) {
+        self.moved = true;
         let last = self.view.len().saturating_sub(1) as isize;
         self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
     }
@@ -216,6 +221,7 @@ impl Records {
             let row = &self.rows[self.view[pos] as usize];
             if q.matches(&row.rec, &row.hay) {
                 self.cursor = pos;
+                self.moved = true;
                 return Ok(true);
             }
         }

@@ -36,9 +36,7 @@ impl Node {
 
     /// A complete calendar day (or an object): what the record pane loads when the cursor rests here.
     pub fn is_day(&self) -> bool {
-        self.is_folder()
-            && self.parent.is_some()
-            && Partition::of_prefix(&self.prefix).date().is_some()
+        self.is_folder() && Partition::of_prefix(&self.prefix).date().is_some()
     }
 }
 

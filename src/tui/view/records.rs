@@ -77,16 +77,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     let mut cols: Vec<(SortKey, &str, u16)> = vec![
         (SortKey::Time, "time", 14),
         (SortKey::Kind, "", 4),
-        (SortKey::Event, "event / finding", 26),
+        (SortKey::Event, "event / finding", 30),
     ];
-    let mut used = 14 + 4 + 26 + 3;
+    let mut used = 14 + 4 + 30 + 3;
     for (k, name, width) in [
         (SortKey::Ip, "ip", 15),
-        (SortKey::Principal, "principal", 22),
+        (SortKey::Principal, "principal", 20),
         (SortKey::Account, "account", 12),
         (SortKey::Region, "region", 14),
     ] {
-        if used + width < w {
+        // Past the IP, a column comes only if the event keeps some room to grow.
+        let keep = if k == SortKey::Ip { 0 } else { 12 };
+        if used + width + keep < w {
             cols.push((k, name, width));
             used += width + 1;
         }
@@ -94,11 +96,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     // The event column takes what is left over.
     let spare = w.saturating_sub(used);
     if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Event) {
-        c.2 += spare.min(24);
+        c.2 += spare.min(48);
     }
-    if spare > 24 {
+    if spare > 48 {
         if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
-            c.2 += spare - 24;
+            c.2 += spare - 48;
         }
     }
     let theme = &app.theme;
@@ -148,7 +150,7 @@ fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::Theme) -> Cell
         }
         SortKey::Event => match r.severity {
             Some(sev) => Cell::from(Line::from(vec![
-                Span::styled(format!("{sev:>4} "), theme.severity(sev)),
+                Span::styled(format!("{sev:>4.1} "), theme.severity(sev)),
                 Span::raw(text(Some(&r.event))),
             ])),
             None => Cell::from(text(Some(&r.event))),

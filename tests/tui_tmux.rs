@@ -1,0 +1,122 @@
+//! End to end: the real binary in a real terminal (tmux). `trawl demo` opens the screen, the keys
+//! walk to the intrusion day, the GuardDuty finding shows, `?` opens the help, `q` quits with
+//! status 0 and the terminal is given back.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TMUX: &str = "tmux";
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new(TMUX).args(args).output().expect("tmux runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn have_tmux() -> bool {
+    Command::new(TMUX)
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Waits until the pane shows `text` (the screen is drawn by another process, so poll).
+fn wait_for(session: &str, text: &str, timeout: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        if screen.contains(text) {
+            return screen;
+        }
+        if start.elapsed() > timeout {
+            let _ = tmux(&["kill-session", "-t", session]);
+            panic!("'{text}' did not appear within {timeout:?}; the pane shows:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn send(session: &str, keys: &[&str]) {
+    for k in keys {
+        tmux(&["send-keys", "-t", session, k]);
+        // One key at a time, as a person types: each may start background work.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+#[test]
+fn demo_walk_to_the_finding_help_and_quit() {
+    if !have_tmux() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("tmux is required for the end-to-end screen test on CI");
+        }
+        let _ = std::io::stderr()
+            .write_all(b"skipping demo_walk_to_the_finding_help_and_quit: tmux not found\n");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let rc = dir.path().join("rc");
+    let session = format!("trawl-e2e-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_trawl");
+    // The wrapper records the exit status; NO_COLOR and a private config keep the run reproducible.
+    let script = format!(
+        "NO_COLOR=1 TRAWL_CONFIG=/nonexistent '{bin}' demo --dir '{}'; echo $? > '{}'",
+        lake.display(),
+        rc.display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &script,
+    ]);
+    let screen = wait_for(&session, "guardduty-exports", Duration::from_secs(60));
+    assert!(screen.contains("partitions"), "{screen}");
+    // The palette takes the story's account, region and day, then the GuardDuty partition.
+    send(&session, &[":"]);
+    for c in "1111 use1 0502 guardduty".chars() {
+        tmux(&["send-keys", "-t", &session, "-l", &c.to_string()]);
+    }
+    wait_for(
+        &session,
+        "111122223333 us-east-1 2024-05-02 guardduty",
+        Duration::from_secs(20),
+    );
+    send(&session, &["Enter"]);
+    let screen = wait_for(
+        &session,
+        "UnauthorizedAccess:IAMUser",
+        Duration::from_secs(20),
+    );
+    assert!(screen.contains("203.0.113.66"), "{screen}");
+    assert!(
+        screen.contains("guardduty-exports › 111122223333 › us-east-1 › 2024-05-02"),
+        "{screen}"
+    );
+    send(&session, &["?"]);
+    wait_for(&session, "half a page down", Duration::from_secs(10));
+    send(&session, &["Escape", "q"]);
+    let start = Instant::now();
+    while !rc_written(&rc) {
+        if start.elapsed() > Duration::from_secs(20) {
+            let screen = tmux(&["capture-pane", "-p", "-t", &session]);
+            let _ = tmux(&["kill-session", "-t", &session]);
+            panic!("trawl did not exit after q; the pane shows:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::fs::read_to_string(&rc).unwrap();
+    let _ = tmux(&["kill-session", "-t", &session]);
+    assert_eq!(status.trim(), "0", "exit status");
+}
+
+fn rc_written(p: &Path) -> bool {
+    std::fs::read_to_string(p).is_ok_and(|s| s.ends_with('\n'))
+}
