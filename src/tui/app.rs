@@ -608,14 +608,14 @@ impl App {
     }
 
     fn rebuild_records(&mut self) {
-        self.records.rebuild();
+        self.records.merge_new();
         self.last_rebuild = Instant::now();
     }
 
     /// Work done just before a frame: the throttled rebuild of a growing list, the preview.
     pub fn before_draw(&mut self) {
-        // Re-sorting 50k rows on every object would cost the keys their latency: a few times a second.
-        if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(250) {
+        // New rows join the view a few times a second, not on every object.
+        if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(200) {
             self.rebuild_records();
         }
         let gen = self.load.as_ref().map_or(0, |l| l.gen);

@@ -50,6 +50,10 @@ pub struct Input {
 #[derive(Default)]
 pub struct Latency {
     pub samples: Vec<Duration>,
+    /// Where the loop's own time went: drawing frames, handling background messages.
+    pub drawing: Duration,
+    pub frames: usize,
+    pub handling: Duration,
 }
 
 impl Latency {
@@ -125,11 +129,14 @@ where
     let mut waiting: Vec<Instant> = Vec::new();
     loop {
         if app.dirty && last_draw.elapsed() >= FRAME {
+            let t = Instant::now();
             terminal
                 .draw(|f| view::draw(f, app))
                 .map_err(|e| anyhow::anyhow!("drawing the screen: {e}"))?;
             app.dirty = false;
             last_draw = Instant::now();
+            latency.drawing += last_draw - t;
+            latency.frames += 1;
             latency
                 .samples
                 .extend(waiting.drain(..).map(|at| last_draw - at));
@@ -147,19 +154,24 @@ where
         tokio::select! {
             biased;
             Some(input) = keys.recv() => on_input(app, input, &mut waiting),
-            Some(msg) = msgs.recv() => app.on_msg(msg),
+            Some(msg) = msgs.recv() => {
+                let t = Instant::now();
+                app.on_msg(msg);
+                latency.handling += t.elapsed();
+            }
             _ = tokio::time::sleep(wait) => app.on_tick(),
         }
         while let Ok(input) = keys.try_recv() {
             on_input(app, input, &mut waiting);
         }
-        let budget = Instant::now() + MSG_BUDGET;
-        while Instant::now() < budget {
+        let start = Instant::now();
+        while start.elapsed() < MSG_BUDGET {
             match msgs.try_recv() {
                 Ok(msg) => app.on_msg(msg),
                 Err(_) => break,
             }
         }
+        latency.handling += start.elapsed();
     }
 }
 

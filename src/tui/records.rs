@@ -1,6 +1,8 @@
 //! The records of the selected partition: everything loaded so far, and the view of it the user
 //! asked for (filtered by `f`, ordered by `s`, searched by `/`), kept as a vector of indices.
 
+use std::cmp::Ordering;
+
 use super::filter::{haystack, Query};
 use crate::record::{self, Record};
 
@@ -75,6 +77,8 @@ pub struct Records {
     pub find_text: String,
     /// New rows arrived since the view was built.
     pub stale: bool,
+    /// Rows (from the start) already considered by the view.
+    viewed: usize,
     /// The user moved in this list: a growing list keeps their record under the cursor; until
     /// then the cursor stays on the first row.
     pub moved: bool,
@@ -88,6 +92,7 @@ impl Records {
         self.offset = 0;
         self.stale = false;
         self.moved = false;
+        self.viewed = 0;
     }
 
     pub fn push(&mut self, recs: Vec<Record>) {
@@ -112,6 +117,8 @@ impl Records {
             self.stale = true;
         }
         self.rows = recs.into_iter().map(Row::new).collect();
+        // Rows were removed: indices changed, so the view is built again from nothing.
+        self.viewed = usize::MAX;
     }
 
     pub fn selected(&self) -> Option<&Record> {
@@ -146,53 +153,72 @@ impl Records {
         self.rebuild();
     }
 
+    /// The view's order between two rows: the sort column, then the timeline (time, object,
+    /// position), the whole of it reversed by `S`.
+    fn order(&self, a: u32, b: u32) -> Ordering {
+        let (x, y) = (&self.rows[a as usize], &self.rows[b as usize]);
+        let primary = match self.sort {
+            None | Some(SortKey::Time) => Ordering::Equal,
+            Some(k) => column(&x.rec, k).cmp(column(&y.rec, k)),
+        };
+        let o = primary
+            .then(x.time.cmp(&y.time))
+            .then_with(|| x.rec.origin.object.cmp(&y.rec.origin.object))
+            .then(x.rec.origin.position.cmp(&y.rec.origin.position));
+        if self.reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    }
+
+    fn admitted(&self, range: std::ops::Range<usize>) -> Vec<u32> {
+        range
+            .filter(|&i| {
+                let r = &self.rows[i];
+                self.filter.is_empty() || self.filter.matches(&r.rec, &r.hay)
+            })
+            .map(|i| i as u32)
+            .collect()
+    }
+
     /// Rebuilds the filtered, ordered view, keeping the cursor on the same record.
     pub fn rebuild(&mut self) {
         let keep = self.selected_index().filter(|_| self.moved);
-        let rows = &self.rows;
-        let mut view: Vec<u32> = (0..rows.len() as u32)
-            .filter(|&i| {
-                let r = &rows[i as usize];
-                self.filter.is_empty() || self.filter.matches(&r.rec, &r.hay)
-            })
-            .collect();
-        let text = |r: &Row, k: SortKey| -> String {
-            let r = &r.rec;
-            match k {
-                SortKey::Kind => r.kind.as_str().to_string(),
-                SortKey::Event => r.event.clone(),
-                SortKey::Principal => r.principal.clone().unwrap_or_default(),
-                SortKey::Ip => r.ip.clone().unwrap_or_default(),
-                SortKey::Account => r.account.clone().unwrap_or_default(),
-                SortKey::Region => r.region.clone().unwrap_or_default(),
-                SortKey::Time => String::new(),
-            }
-        };
-        // Ties (and the time order itself) fall back on the timeline: time, object, position.
-        let timeline = |a: &u32, b: &u32| {
-            let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
-            (x.time, &x.rec.origin.object, x.rec.origin.position).cmp(&(
-                y.time,
-                &y.rec.origin.object,
-                y.rec.origin.position,
-            ))
-        };
-        match self.sort {
-            None | Some(SortKey::Time) => view.sort_unstable_by(timeline),
-            Some(k) => {
-                let mut keyed: Vec<(String, u32)> = view
-                    .iter()
-                    .map(|&i| (text(&rows[i as usize], k), i))
-                    .collect();
-                keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| timeline(&a.1, &b.1)));
-                view = keyed.into_iter().map(|(_, i)| i).collect();
-            }
-        }
-        if self.reverse {
-            view.reverse();
-        }
+        let mut view = self.admitted(0..self.rows.len());
+        view.sort_unstable_by(|&a, &b| self.order(a, b));
         self.view = view;
+        self.viewed = self.rows.len();
         self.stale = false;
+        self.restore_cursor(keep);
+    }
+
+    /// Adds the rows that arrived since the last build to the view: only they are filtered and
+    /// sorted, then each is put in place by binary search, so a growing 50k list stays cheap.
+    pub fn merge_new(&mut self) {
+        if self.viewed > self.rows.len() {
+            return self.rebuild();
+        }
+        let keep = self.selected_index().filter(|_| self.moved);
+        let mut fresh = self.admitted(self.viewed..self.rows.len());
+        fresh.sort_unstable_by(|&a, &b| self.order(a, b));
+        let old = std::mem::take(&mut self.view);
+        let mut view = Vec::with_capacity(old.len() + fresh.len());
+        let mut from = 0;
+        for f in fresh {
+            let at = from + old[from..].partition_point(|&v| self.order(v, f) != Ordering::Greater);
+            view.extend_from_slice(&old[from..at]);
+            view.push(f);
+            from = at;
+        }
+        view.extend_from_slice(&old[from..]);
+        self.view = view;
+        self.viewed = self.rows.len();
+        self.stale = false;
+        self.restore_cursor(keep);
+    }
+
+    fn restore_cursor(&mut self, keep: Option<usize>) {
         self.cursor = keep
             .and_then(|k| self.view.iter().position(|&i| i as usize == k))
             .unwrap_or(if self.moved { self.cursor } else { 0 })
@@ -226,5 +252,64 @@ impl Records {
             }
         }
         Ok(false)
+    }
+}
+
+/// A record's text in a sort column.
+fn column(r: &Record, k: SortKey) -> &str {
+    match k {
+        SortKey::Kind => r.kind.as_str(),
+        SortKey::Event => &r.event,
+        SortKey::Principal => r.principal.as_deref().unwrap_or(""),
+        SortKey::Ip => r.ip.as_deref().unwrap_or(""),
+        SortKey::Account => r.account.as_deref().unwrap_or(""),
+        SortKey::Region => r.region.as_deref().unwrap_or(""),
+        SortKey::Time => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Origin;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn ct(t: u32, name: &str) -> Record {
+        Record::from_value(
+            json!({"eventSource":"iam.amazonaws.com","eventName":name,
+                   "eventTime":format!("2024-05-02T03:{:02}:{:02}Z", t / 60, t % 60)}),
+            Origin {
+                object: Arc::from("mem://t"),
+                position: t as u64,
+            },
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn merging_batches_gives_the_order_of_a_full_rebuild() {
+        let mut r = Records::default();
+        r.set_filter("-event:Skip").unwrap();
+        r.sort = Some(SortKey::Event);
+        r.reverse = true;
+        // Batches arrive out of time order, as objects finish in any order.
+        for batch in [[7, 3, 11], [1, 9, 5], [10, 2, 8]] {
+            r.push(
+                batch
+                    .iter()
+                    .map(|&t| ct(t, if t % 2 == 0 { "Even" } else { "Odd" }))
+                    .collect(),
+            );
+            r.push(vec![ct(100 + batch[0], "Skip")]);
+            r.merge_new();
+        }
+        let merged = r.view.clone();
+        r.rebuild();
+        assert_eq!(merged, r.view);
+        assert_eq!(r.view.len(), 9);
+        let names: Vec<&str> = (0..9).map(|i| r.get(i).unwrap().event.as_str()).collect();
+        assert_eq!(&names[..5], ["Odd"; 5]);
     }
 }
