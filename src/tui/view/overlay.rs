@@ -51,7 +51,13 @@ fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
 }
 
 fn help(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
-    let r = centered(area, 96, area.height);
+    let sections = DEFAULT
+        .iter()
+        .map(|b| b.section)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let wanted = (DEFAULT.len() + sections * 2 + 3) as u16;
+    let r = centered(area, 96, wanted.min(area.height));
     let inner = window(f, r, app, " keys (j/k scroll, any other key closes) ");
     let key_w = 18;
     let mut lines = Vec::new();

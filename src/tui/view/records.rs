@@ -73,35 +73,50 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     let recs = &mut app.records;
     scroll_to(&mut recs.offset, recs.cursor, height);
     let w = inner.width;
-    // Columns in order of importance: what and when first, where last.
+    // Columns in order of importance: what and when first, where last. The event column is as
+    // wide as the visible events need (findings are long, API names short), within bounds.
+    const EVENT_MIN: u16 = 24;
+    let shown = recs.offset..(recs.offset + height).min(recs.view.len());
+    let event_need = shown
+        .clone()
+        .filter_map(|pos| recs.get(pos))
+        .map(|r| r.event.chars().count() + if r.severity.is_some() { 5 } else { 0 })
+        .max()
+        .unwrap_or(0)
+        .clamp(EVENT_MIN as usize, 72) as u16;
     let mut cols: Vec<(SortKey, &str, u16)> = vec![
         (SortKey::Time, "time", 14),
         (SortKey::Kind, "", 4),
-        (SortKey::Event, "event / finding", 30),
+        (SortKey::Event, "event / finding", EVENT_MIN),
     ];
-    let mut used = 14 + 4 + 30 + 3;
+    let mut used = 14 + 4 + EVENT_MIN + 2;
     for (k, name, width) in [
         (SortKey::Ip, "ip", 15),
         (SortKey::Principal, "principal", 20),
         (SortKey::Account, "account", 12),
-        (SortKey::Region, "region", 14),
+        (SortKey::Region, "region", 11),
     ] {
-        // Past the IP, a column comes only if the event keeps some room to grow.
-        let keep = if k == SortKey::Ip { 0 } else { 12 };
-        if used + width + keep < w {
-            cols.push((k, name, width));
-            used += width + 1;
+        // Past the IP, a column comes only if the event still gets most of what it needs.
+        let event_room = if k == SortKey::Ip {
+            0
+        } else {
+            event_need.min(48) - EVENT_MIN
+        };
+        if used + 1 + width + event_room > w {
+            break;
         }
+        cols.push((k, name, width));
+        used += width + 1;
     }
-    // The event column takes what is left over.
-    let spare = w.saturating_sub(used);
-    if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Event) {
-        c.2 += spare.min(48);
-    }
-    if spare > 48 {
-        if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
-            c.2 += spare - 48;
-        }
+    // What is left goes to the event as far as it needs, then to the principal (ARNs are long).
+    let mut spare = w.saturating_sub(used);
+    let grow = spare.min(event_need - EVENT_MIN);
+    cols[2].2 += grow;
+    spare -= grow;
+    if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
+        c.2 += spare;
+    } else {
+        cols[2].2 += spare;
     }
     let theme = &app.theme;
     let header = Row::new(cols.iter().map(|(k, name, _)| {
