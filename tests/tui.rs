@@ -288,8 +288,9 @@ async fn focus_moves_between_panes_and_the_preview_scrolls() {
     assert_eq!(s.app.focus, Focus::Preview);
     s.render(80, 24);
     s.keys(&["ctrl-d"]);
-    assert!(s.app.preview.scroll > 0);
-    s.keys(&["h", "h"]);
+    assert!(s.app.preview.cursor > 0);
+    // Esc leaves the record, then the list.
+    s.keys(&["esc", "esc"]);
     assert_eq!(s.app.focus, Focus::Tree);
     s.keys(&["q"]);
     assert!(s.app.quit);

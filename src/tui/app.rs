@@ -10,7 +10,7 @@ use super::keymap::{Action, Keymap};
 use super::loader::{LoadRequest, Loader};
 use super::msg::{LoadGen, Msg};
 use super::palette::{Palette, Target};
-use super::preview::Preview;
+use super::preview::{osc52, CopyWhat, Preview, OSC52_LIMIT};
 use super::records::Records;
 use super::theme::Theme;
 use super::tree::{Need, Tree};
@@ -28,6 +28,8 @@ pub enum Focus {
 pub enum InputKind {
     Filter,
     Find,
+    /// A regex inside the record shown.
+    FindInRecord,
 }
 
 pub enum Overlay {
@@ -88,6 +90,8 @@ pub struct App {
     /// A one-line note on the hint line (a warning, a "not found").
     pub message: Option<String>,
     pub quit: bool,
+    /// Bytes for the terminal itself (OSC 52 copies), written after the next frame.
+    pub out: Vec<String>,
     /// Something changed since the last frame.
     pub dirty: bool,
     /// Advances every tick while work runs, for spinners.
@@ -118,6 +122,7 @@ impl App {
             reveal: None,
             message: warnings.first().cloned(),
             quit: false,
+            out: Vec::new(),
             dirty: true,
             tick: 0,
             tree_page: 10,
@@ -170,9 +175,60 @@ impl App {
             return;
         }
         self.message = None;
-        if let Some(action) = self.keymap.action(&ev) {
-            self.act(action);
+        if self.preview.pending_copy {
+            self.preview.pending_copy = false;
+            let what = match ev.code {
+                KeyCode::Char('y') => CopyWhat::Value,
+                KeyCode::Char('p') => CopyWhat::PathDot,
+                KeyCode::Char('q') => CopyWhat::PathJq,
+                KeyCode::Char('r') => CopyWhat::Record,
+                _ => return,
+            };
+            self.copy(what);
+            return;
         }
+        // Keys in the record pane act on the record the list shows now, drawn or not.
+        self.sync_preview();
+        match self.keymap.action(&ev) {
+            Some(action) => self.act(action),
+            // Digits fold the record to that depth (a family of keys, so not in the table).
+            None => {
+                if let (Focus::Preview, KeyCode::Char(c @ '1'..='9')) = (self.focus, ev.code) {
+                    self.preview.fold_to(c as u16 - '0' as u16);
+                }
+            }
+        }
+    }
+
+    /// Puts the text on the terminal's clipboard (OSC 52), or in a file when it is too big for it.
+    fn copy(&mut self, what: CopyWhat) {
+        let Some(text) = self.preview.copy_text(what) else {
+            self.message = Some("nothing to copy: no record is shown".into());
+            return;
+        };
+        let name = match what {
+            CopyWhat::Value => "the value",
+            CopyWhat::PathDot => "the path",
+            CopyWhat::PathJq => "the jq path",
+            CopyWhat::Record => "the record",
+        };
+        if text.len().div_ceil(3) * 4 <= OSC52_LIMIT {
+            self.out.push(osc52(&text));
+            self.message = Some(format!("copied {name} ({} bytes)", text.len()));
+            return;
+        }
+        let path = std::env::temp_dir().join(format!("trawl-copy-{}.txt", std::process::id()));
+        self.message = Some(match std::fs::write(&path, &text) {
+            Ok(()) => format!(
+                "{name} is too big for the terminal's clipboard ({} bytes): written to {}",
+                text.len(),
+                path.display()
+            ),
+            Err(e) => format!(
+                "{name} is too big for the terminal's clipboard, and {}: {e}",
+                path.display()
+            ),
+        });
     }
 
     /// Does what an action asks; shared by keys and the palette.
@@ -190,6 +246,14 @@ impl App {
                     text,
                 });
             }
+            Action::Find if self.focus == Focus::Preview => {
+                let text = self.preview.search.clone();
+                self.overlay = Some(Overlay::Input {
+                    kind: InputKind::FindInRecord,
+                    before: text.clone(),
+                    text,
+                });
+            }
             Action::Find => {
                 let text = self.records.find_text.clone();
                 self.overlay = Some(Overlay::Input {
@@ -198,7 +262,16 @@ impl App {
                     text,
                 });
             }
+            Action::FindNext | Action::FindPrev if self.focus == Focus::Preview => {
+                if !self.preview.find(action == Action::FindNext) {
+                    self.message = Some(format!("not in this record: {}", self.preview.search));
+                }
+            }
             Action::FindNext | Action::FindPrev => self.find(action == Action::FindNext),
+            Action::Zoom => {
+                self.preview.zoom = !self.preview.zoom;
+                self.focus = Focus::Preview;
+            }
             Action::Sort => self.records.cycle_sort(),
             Action::SortReverse => self.records.toggle_reverse(),
             Action::NextPane => self.focus = next_focus(self.focus, true),
@@ -298,15 +371,35 @@ impl App {
     }
 
     fn preview_action(&mut self, action: Action) {
-        let page = (self.preview.page / 2).max(1) as isize;
+        let page = (self.preview.page / 2).max(1);
+        let p = &mut self.preview;
+        if p.is_empty() {
+            if matches!(action, Action::Left | Action::Back) {
+                self.focus = Focus::Records;
+            }
+            return;
+        }
         match action {
-            Action::Down => self.preview.scroll_by(1),
-            Action::Up => self.preview.scroll_by(-1),
-            Action::Top => self.preview.scroll = 0,
-            Action::Bottom => self.preview.scroll_by(isize::MAX / 2),
-            Action::PageDown => self.preview.scroll_by(page),
-            Action::PageUp => self.preview.scroll_by(-page),
-            Action::Left | Action::Back => self.focus = Focus::Records,
+            Action::Down => p.down(1),
+            Action::Up => p.up(1),
+            Action::Top => p.first(),
+            Action::Bottom => p.last(),
+            Action::PageDown => p.down(page),
+            Action::PageUp => p.up(page),
+            Action::Right => p.right(),
+            Action::Left => p.left(),
+            Action::Parent => p.parent(),
+            Action::NextSibling => p.sibling(true),
+            Action::PrevSibling => p.sibling(false),
+            Action::Toggle => p.toggle(),
+            Action::Collapse => p.siblings(true, false),
+            Action::CollapseDeep => p.siblings(true, true),
+            Action::Expand => p.siblings(false, false),
+            Action::ExpandDeep => p.siblings(false, true),
+            Action::Copy => p.pending_copy = true,
+            Action::Open => p.zoom = !p.zoom,
+            Action::Back if p.zoom => p.zoom = false,
+            Action::Back => self.focus = Focus::Records,
             _ => {}
         }
     }
@@ -410,6 +503,15 @@ impl App {
                         self.records.find_text = text;
                         self.focus = Focus::Records;
                         self.find(true);
+                    }
+                    InputKind::FindInRecord => {
+                        if let Err(e) = self.preview.set_search(&text) {
+                            self.message = Some(e);
+                            return Some(Overlay::Input { kind, text, before });
+                        }
+                        if !self.preview.find(true) && !text.is_empty() {
+                            self.message = Some(format!("not in this record: {text}"));
+                        }
                     }
                 }
                 return None;
@@ -618,13 +720,19 @@ impl App {
         if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(200) {
             self.rebuild_records();
         }
+        self.sync_preview();
+    }
+
+    /// Shows the record under the list's cursor in the record pane (nothing when it is already).
+    fn sync_preview(&mut self) {
         let gen = self.load.as_ref().map_or(0, |l| l.gen);
         match self.records.selected_index() {
             Some(i) => {
                 let rec = &self.records.rows[i].rec;
                 self.preview.show((gen, i), rec);
             }
-            None => self.preview.clear(),
+            None if !self.preview.is_empty() => self.preview.clear(),
+            None => {}
         }
     }
 

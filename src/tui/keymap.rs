@@ -27,6 +27,16 @@ pub enum Action {
     FindPrev,
     Sort,
     SortReverse,
+    Parent,
+    NextSibling,
+    PrevSibling,
+    Toggle,
+    Collapse,
+    CollapseDeep,
+    Expand,
+    ExpandDeep,
+    Zoom,
+    Copy,
     Palette,
     Failures,
     Help,
@@ -62,19 +72,29 @@ bindings! {
     Bottom "bottom" "Moving" ["G", "end"] "last row";
     PageDown "page_down" "Moving" ["ctrl-d", "pagedown"] "half a page down";
     PageUp "page_up" "Moving" ["ctrl-u", "pageup"] "half a page up";
-    Left "left" "Moving" ["h", "left"] "collapse the folder, or go to its parent, or to the pane on the left";
-    Right "right" "Moving" ["l", "right"] "expand the folder, or go to the pane on the right";
-    Open "open" "Moving" ["enter"] "open: expand a folder, show a record";
+    Left "left" "Moving" ["h", "left"] "collapse (a folder, a JSON node) or go to its parent; from a list, the pane on the left";
+    Right "right" "Moving" ["l", "right"] "expand (a folder, a JSON node) or step in; from a list, the pane on the right";
+    Open "open" "Moving" ["enter"] "open: expand a folder, show a record, zoom the record";
     Back "back" "Moving" ["esc", "backspace"] "back: cancel the load, close, clear, go left";
     NextPane "next_pane" "Panes" ["tab"] "focus the next pane";
     PrevPane "prev_pane" "Panes" ["backtab"] "focus the previous pane";
     Read "read" "Records" ["r"] "read every record under the selected folder";
     Filter "filter" "Records" ["f"] "filter: words, field:value (event:CreateUser sev:>=7 ip:203.0.113.66)";
-    Find "find" "Records" ["/"] "find the next record matching the text";
+    Find "find" "Records" ["/"] "find: the next record matching the text (a regex inside the record)";
     FindNext "find_next" "Records" ["n"] "next match";
     FindPrev "find_prev" "Records" ["N"] "previous match";
     Sort "sort" "Records" ["s"] "sort by the next column (time, kind, event, principal, ip, account, region)";
     SortReverse "sort_reverse" "Records" ["S"] "reverse the order";
+    Parent "parent" "Record" ["H"] "the parent of the node";
+    NextSibling "next_sibling" "Record" ["J"] "the next sibling";
+    PrevSibling "prev_sibling" "Record" ["K"] "the previous sibling";
+    Toggle "toggle" "Record" ["space"] "collapse or expand the node (1-9 fold to that depth)";
+    Collapse "collapse" "Record" ["c"] "collapse the node and its siblings";
+    CollapseDeep "collapse_deep" "Record" ["C"] "collapse the node, its siblings and all inside";
+    Expand "expand" "Record" ["e"] "expand the node and its siblings";
+    ExpandDeep "expand_deep" "Record" ["E"] "expand the node, its siblings and all inside";
+    Zoom "zoom" "Record" ["z"] "the record full screen (Enter in the record too)";
+    Copy "copy" "Record" ["y"] "copy (OSC 52): yy value, yp path, yq jq path, yr record";
     Palette "palette" "General" [":"] "palette: fuzzy search over actions and partitions (:1111 use1 0502)";
     Failures "failures" "General" ["!"] "objects and folders that failed, with the reason";
     Help "help" "General" ["?"] "this help";

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod config;
 pub mod filter;
+pub mod json;
 pub mod keymap;
 pub mod loader;
 pub mod msg;
@@ -134,6 +135,14 @@ where
                 .draw(|f| view::draw(f, app))
                 .map_err(|e| anyhow::anyhow!("drawing the screen: {e}"))?;
             app.dirty = false;
+            // Clipboard copies (OSC 52) go to the terminal itself, after the frame.
+            if !app.out.is_empty() {
+                let mut stdout = std::io::stdout().lock();
+                for seq in app.out.drain(..) {
+                    let _ = stdout.write_all(seq.as_bytes());
+                }
+                let _ = stdout.flush();
+            }
             last_draw = Instant::now();
             latency.drawing += last_draw - t;
             latency.frames += 1;

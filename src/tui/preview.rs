@@ -1,40 +1,344 @@
-//! The right pane's content: the selected record as pretty JSON lines, escaped for the terminal,
-//! built once per record (the collapsible viewer of the JSON issue replaces this).
+//! The record pane's state: the selected record as a flat JSON document with a cursor, collapsed
+//! containers, a window onto it, search matches and copying (OSC 52, so it works over SSH).
 
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::json::{FlatJson, RowKind};
 use crate::escape::for_terminal;
 use crate::record::Record;
 
-#[derive(Default)]
+/// OSC 52 payloads past this many bytes are refused by many terminals (and tmux): such copies go
+/// to a file instead.
+pub const OSC52_LIMIT: usize = 74_994;
+
 pub struct Preview {
-    /// Which record (load generation, row index) the lines belong to.
+    /// Which record (load generation, row index) is shown.
     pub shown: Option<(u64, usize)>,
-    pub lines: Vec<String>,
-    pub scroll: usize,
+    pub value: Value,
+    pub doc: FlatJson,
+    /// Entity values of the record (IPs, keys, ARNs, accounts), highlighted where they appear.
+    pub entities: HashSet<String>,
+    pub cursor: u32,
+    pub top: u32,
     /// Rows visible at the last draw, for paging.
     pub page: usize,
+    /// The record fills the screen.
+    pub zoom: bool,
+    pub search: String,
+    pub matches: Vec<u32>,
+    /// `y` was pressed: the next key says what to copy.
+    pub pending_copy: bool,
+}
+
+impl Default for Preview {
+    fn default() -> Self {
+        Preview {
+            shown: None,
+            value: Value::Null,
+            doc: FlatJson::new(&Value::Null),
+            entities: HashSet::new(),
+            cursor: 0,
+            top: 0,
+            page: 10,
+            zoom: false,
+            search: String::new(),
+            matches: Vec::new(),
+            pending_copy: false,
+        }
+    }
+}
+
+/// What `y` followed by a key copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyWhat {
+    Value,
+    PathDot,
+    PathJq,
+    Record,
 }
 
 impl Preview {
     pub fn clear(&mut self) {
         *self = Preview {
             page: self.page,
+            zoom: self.zoom,
+            search: std::mem::take(&mut self.search),
             ..Preview::default()
         };
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_none()
     }
 
     pub fn show(&mut self, key: (u64, usize), r: &Record) {
         if self.shown == Some(key) {
             return;
         }
-        let text = serde_json::to_string_pretty(&r.value).unwrap_or_default();
-        // serde_json escapes C0 itself; DEL, C1 and bidi characters are escaped here.
-        self.lines = text.lines().map(|l| for_terminal(l).into_owned()).collect();
+        self.value = r.value.clone();
+        self.doc = FlatJson::new(&self.value);
+        self.entities = r.entities.iter().map(|e| e.value.clone()).collect();
         self.shown = Some(key);
-        self.scroll = 0;
+        self.cursor = 0;
+        self.top = 0;
+        // The search follows from record to record, as in a pager.
+        let _ = self.set_search(&self.search.clone());
     }
 
-    pub fn scroll_by(&mut self, delta: isize) {
-        let last = self.lines.len().saturating_sub(self.page.max(1)) as isize;
-        self.scroll = (self.scroll as isize + delta).clamp(0, last.max(0)) as usize;
+    // ---- moving ---------------------------------------------------------------------------
+
+    pub fn down(&mut self, n: usize) {
+        for _ in 0..n {
+            match self.doc.next_focus(self.cursor) {
+                Some(j) => self.cursor = j,
+                None => break,
+            }
+        }
+    }
+
+    pub fn up(&mut self, n: usize) {
+        for _ in 0..n {
+            match self.doc.prev_focus(self.cursor) {
+                Some(j) => self.cursor = j,
+                None => break,
+            }
+        }
+    }
+
+    pub fn first(&mut self) {
+        self.cursor = 0;
+    }
+
+    pub fn last(&mut self) {
+        if !self.doc.is_empty() {
+            self.cursor = self.doc.last_focus();
+        }
+    }
+
+    /// `h`: collapse an open container, else go to the parent.
+    pub fn left(&mut self) {
+        let i = self.cursor as usize;
+        if self.doc.rows[i].is_open() && !self.doc.collapsed[i] {
+            self.doc.collapsed[i] = true;
+        } else {
+            self.parent();
+        }
+    }
+
+    /// `l`: expand a collapsed container, else step into it.
+    pub fn right(&mut self) {
+        let i = self.cursor as usize;
+        if !self.doc.rows[i].is_open() {
+            return;
+        }
+        if self.doc.collapsed[i] {
+            self.doc.collapsed[i] = false;
+        } else if self.doc.rows[i].len > 0 {
+            self.cursor += 1;
+        }
+    }
+
+    pub fn parent(&mut self) {
+        if let Some(p) = self.doc.rows[self.cursor as usize].parent {
+            self.cursor = p;
+        }
+    }
+
+    pub fn sibling(&mut self, forward: bool) {
+        let r = &self.doc.rows[self.cursor as usize];
+        if let Some(s) = if forward { r.next } else { r.prev } {
+            self.cursor = s;
+        }
+    }
+
+    pub fn toggle(&mut self) {
+        let i = self.cursor as usize;
+        if self.doc.rows[i].is_open() {
+            self.doc.collapsed[i] = !self.doc.collapsed[i];
+        }
+    }
+
+    pub fn siblings(&mut self, collapse: bool, deep: bool) {
+        self.doc.set_siblings(self.cursor, collapse, deep);
+        self.fix_hidden();
+    }
+
+    pub fn fold_to(&mut self, depth: u16) {
+        self.doc.fold_to(depth);
+        self.fix_hidden();
+    }
+
+    /// After folding, the cursor and the window's top move out of anything now collapsed.
+    fn fix_hidden(&mut self) {
+        let outermost = |doc: &FlatJson, i: u32| {
+            let mut top = i;
+            let mut p = doc.rows[i as usize].parent;
+            while let Some(q) = p {
+                if doc.collapsed[q as usize] {
+                    top = q;
+                }
+                p = doc.rows[q as usize].parent;
+            }
+            top
+        };
+        self.cursor = outermost(&self.doc, self.cursor);
+        self.top = outermost(&self.doc, self.top);
+        let r = &self.doc.rows[self.top as usize];
+        if r.is_close() && self.doc.collapsed[r.pair as usize] {
+            self.top = r.pair;
+        }
+    }
+
+    /// Moves the window so that the cursor is on screen.
+    pub fn scroll_into_view(&mut self) {
+        let page = self.page.max(1);
+        if self.cursor < self.top {
+            self.top = self.cursor;
+            return;
+        }
+        let mut j = self.top;
+        for _ in 0..page {
+            if j == self.cursor {
+                return;
+            }
+            match self.doc.next_visible(j) {
+                Some(n) => j = n,
+                None => return,
+            }
+        }
+        // Below the window: put the cursor on its last line.
+        let mut t = self.cursor;
+        for _ in 1..page {
+            match self.doc.prev_visible(t) {
+                Some(p) => t = p,
+                None => break,
+            }
+        }
+        self.top = t;
+    }
+
+    // ---- search ---------------------------------------------------------------------------
+
+    /// Sets the search (a regex; smart case: case-insensitive unless it holds a capital).
+    pub fn set_search(&mut self, text: &str) -> Result<(), String> {
+        self.search = text.to_string();
+        self.matches.clear();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let pattern = if text.chars().any(char::is_uppercase) {
+            text.to_string()
+        } else {
+            format!("(?i){text}")
+        };
+        let re = regex_lite::Regex::new(&pattern).map_err(|e| format!("search: {e}"))?;
+        self.matches = self
+            .doc
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                !r.is_close()
+                    && (r.key.as_deref().is_some_and(|k| re.is_match(k)) || re.is_match(&r.text))
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        Ok(())
+    }
+
+    /// Goes to the next (or previous) match, opening what hides it. Returns whether one exists.
+    pub fn find(&mut self, forward: bool) -> bool {
+        let next = if forward {
+            self.matches
+                .iter()
+                .find(|&&m| m > self.cursor)
+                .or(self.matches.first())
+        } else {
+            self.matches
+                .iter()
+                .rev()
+                .find(|&&m| m < self.cursor)
+                .or(self.matches.last())
+        };
+        let Some(&m) = next else { return false };
+        self.doc.reveal(m);
+        self.cursor = m;
+        true
+    }
+
+    // ---- copying --------------------------------------------------------------------------
+
+    /// The text to copy, with no raw control character (lines kept, everything else escaped).
+    pub fn copy_text(&self, what: CopyWhat) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let text = match what {
+            CopyWhat::PathDot => self.doc.path_dot(self.cursor),
+            CopyWhat::PathJq => self.doc.path_jq(self.cursor),
+            CopyWhat::Record => serde_json::to_string_pretty(&self.value).ok()?,
+            CopyWhat::Value => match self.doc.value_at(&self.value, self.cursor)? {
+                Value::String(s) => s.clone(),
+                v @ (Value::Object(_) | Value::Array(_)) => serde_json::to_string_pretty(v).ok()?,
+                v => v.to_string(),
+            },
+        };
+        Some(
+            text.split('\n')
+                .map(|l| for_terminal(l).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+
+    /// A scalar row's text as shown (escaped), or its kind for brackets.
+    pub fn is_entity(&self, i: u32) -> bool {
+        let r = &self.doc.rows[i as usize];
+        r.kind == RowKind::Str
+            && !self.entities.is_empty()
+            && serde_json::from_str::<String>(&r.text).is_ok_and(|s| self.entities.contains(&s))
+    }
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\u{1b}]52;c;{}\u{7}", base64(text.as_bytes()))
+}
+
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(osc52("hi"), "\u{1b}]52;c;aGk=\u{7}");
     }
 }

@@ -61,6 +61,7 @@ theme_colors!(
     json_number,
     json_literal,
     json_punct,
+    entity,
 );
 
 #[derive(Debug, Clone)]

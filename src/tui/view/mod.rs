@@ -23,10 +23,14 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Constraint::Length(1),
     ])
     .areas(f.area());
-    let (tree, list, detail) = panes(main);
-    partitions::draw(f, tree, app, app.focus == Focus::Tree);
-    records::draw(f, list, app, app.focus == Focus::Records);
-    preview::draw(f, detail, app, app.focus == Focus::Preview);
+    if app.preview.zoom {
+        preview::draw(f, main, app, true);
+    } else {
+        let (tree, list, detail) = panes(main);
+        partitions::draw(f, tree, app, app.focus == Focus::Tree);
+        records::draw(f, list, app, app.focus == Focus::Records);
+        preview::draw(f, detail, app, app.focus == Focus::Preview);
+    }
     status::draw(f, status_line, app);
     status::hints(f, hint_line, app);
     overlay::draw(f, main, app);

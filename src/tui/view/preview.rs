@@ -1,19 +1,23 @@
-//! The right pane: the selected record as pretty JSON with its keys, strings and numbers coloured.
+//! The record pane: the selected record as a JSON tree drawn from its flat rows, only the rows on
+//! screen; collapsed containers show what they hold, entity values stand out, search matches are
+//! marked, and the cursor's path is on the bottom border.
 
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::thousands;
+use super::{fit, thousands};
 use crate::escape::for_terminal;
 use crate::tui::app::App;
+use crate::tui::json::{Container, RowKind};
+use crate::tui::preview::Preview;
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     let theme = &app.theme;
-    let title = match app.records.selected() {
+    let mut title = match app.records.selected() {
         Some(r) => {
             let object = r
                 .origin
@@ -31,68 +35,151 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         }
         None => " record ".to_string(),
     };
-    let block = Block::bordered()
+    let p = &mut app.preview;
+    if !p.search.is_empty() {
+        title = format!(
+            " /{} {} matches ·{title}",
+            for_terminal(&p.search),
+            p.matches.len()
+        );
+    }
+    let mut block = Block::bordered()
         .title(title)
         .border_style(theme.border(focused))
         .title_style(theme.fg(theme.c.title));
+    if !p.is_empty() {
+        let path = p.doc.path_dot(p.cursor);
+        let path = if path.is_empty() {
+            "(the record)".to_string()
+        } else {
+            path
+        };
+        let hint = if p.pending_copy {
+            " y: y value · p path · q jq path · r record "
+        } else {
+            ""
+        };
+        block = block.title_bottom(Line::styled(
+            format!(
+                " {} {hint}",
+                fit(&path, area.width.saturating_sub(8) as usize)
+            ),
+            theme.fg(theme.c.dim),
+        ));
+    }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let p = &mut app.preview;
+    if p.is_empty() {
+        return;
+    }
     p.page = inner.height as usize;
-    p.scroll_by(0);
-    let lines: Vec<Line> = p
-        .lines
-        .iter()
-        .skip(p.scroll)
-        .take(inner.height as usize)
-        .map(|l| json_line(l, theme))
-        .collect();
+    p.scroll_into_view();
+    let mut lines = Vec::with_capacity(inner.height as usize);
+    let mut i = Some(p.top);
+    while let Some(row) = i {
+        if lines.len() >= inner.height as usize {
+            break;
+        }
+        let mut line = json_line(p, row, theme, inner.width as usize);
+        if row == p.cursor {
+            line = line.style(theme.selected(focused));
+        }
+        lines.push(line);
+        i = p.doc.next_visible(row);
+    }
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// Colours one line of pretty JSON: `  "key": value,` (already escaped for the terminal).
-fn json_line<'a>(line: &'a str, t: &Theme) -> Line<'a> {
-    let body = line.trim_start();
-    let indent = &line[..line.len() - body.len()];
-    let mut spans = vec![Span::raw(indent)];
-    let mut value = body;
-    if body.starts_with('"') {
-        if let Some(end) = key_end(body) {
-            if body[end..].starts_with(": ") {
-                spans.push(Span::styled(
-                    &body[..end],
-                    Style::default().fg(t.c.json_key),
-                ));
-                spans.push(Span::styled(": ", Style::default().fg(t.c.json_punct)));
-                value = &body[end + 2..];
+/// One row: indent, `"key": `, the value or bracket (a collapsed container says what it holds),
+/// and the comma when a sibling follows.
+fn json_line(p: &Preview, i: u32, t: &Theme, width: usize) -> Line<'static> {
+    let doc = &p.doc;
+    let r = &doc.rows[i as usize];
+    let matched = p.matches.binary_search(&i).is_ok();
+    let mut spans = vec![Span::raw("  ".repeat(r.depth.min(40) as usize))];
+    if let Some(k) = &r.key {
+        let key = for_terminal(&serde_json::to_string(&**k).unwrap_or_default()).into_owned();
+        let mut style = Style::default().fg(t.c.json_key);
+        if matched {
+            style = style.patch(t.matched());
+        }
+        spans.push(Span::styled(key, style));
+        spans.push(Span::styled(": ", Style::default().fg(t.c.json_punct)));
+    }
+    let punct = Style::default().fg(t.c.json_punct);
+    // A closing bracket carries the comma of the container it closes.
+    let has_next = match r.kind {
+        RowKind::Close(_) => doc.rows[r.pair as usize].next.is_some(),
+        RowKind::Open(_) if !doc.collapsed[i as usize] => false,
+        _ => r.next.is_some(),
+    };
+    match r.kind {
+        RowKind::Open(c) if doc.collapsed[i as usize] => {
+            spans.push(Span::styled(collapsed_preview(p, i, c, width), punct));
+        }
+        RowKind::Open(Container::Object) => spans.push(Span::styled("{", punct)),
+        RowKind::Open(Container::Array) => spans.push(Span::styled("[", punct)),
+        RowKind::Close(Container::Object) => spans.push(Span::styled("}", punct)),
+        RowKind::Close(Container::Array) => spans.push(Span::styled("]", punct)),
+        kind => {
+            let color = match kind {
+                RowKind::Str => t.c.json_string,
+                RowKind::Num => t.c.json_number,
+                _ => t.c.json_literal,
+            };
+            let mut style = Style::default().fg(color);
+            if p.is_entity(i) {
+                style = Style::default()
+                    .fg(t.c.entity)
+                    .add_modifier(Modifier::UNDERLINED);
             }
+            if matched {
+                style = style.patch(t.matched());
+            }
+            spans.push(Span::styled(for_terminal(&r.text).into_owned(), style));
         }
     }
-    let (v, comma) = match value.strip_suffix(',') {
-        Some(v) => (v, ","),
-        None => (value, ""),
-    };
-    let color = match v.chars().next() {
-        Some('"') => t.c.json_string,
-        Some('-' | '0'..='9') => t.c.json_number,
-        Some('t' | 'f' | 'n') => t.c.json_literal,
-        _ => t.c.json_punct,
-    };
-    spans.push(Span::styled(v, Style::default().fg(color)));
-    spans.push(Span::styled(comma, Style::default().fg(t.c.json_punct)));
+    if has_next {
+        spans.push(Span::styled(",", punct));
+    }
     Line::from(spans)
 }
 
-/// The byte just past a JSON string that starts at 0 (escapes skipped).
-fn key_end(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+/// `{…12 keys: schemaVersion, accountId, region…}` or `[…3]`.
+fn collapsed_preview(p: &Preview, i: u32, c: Container, width: usize) -> String {
+    let r = &p.doc.rows[i as usize];
+    match c {
+        Container::Array => format!("[…{}]", r.len),
+        Container::Object => {
+            let mut keys = Vec::new();
+            let mut child = (r.len > 0).then_some(i + 1);
+            while let Some(k) = child {
+                if keys.len() == 4 {
+                    break;
+                }
+                if let Some(name) = &p.doc.rows[k as usize].key {
+                    keys.push(for_terminal(name).into_owned());
+                }
+                child = p.doc.rows[k as usize].next;
+            }
+            let n = if r.len == 1 {
+                "1 key".to_string()
+            } else {
+                format!("{} keys", r.len)
+            };
+            if keys.is_empty() {
+                format!("{{…{n}}}")
+            } else {
+                let more = if r.len as usize > keys.len() {
+                    ", …"
+                } else {
+                    ""
+                };
+                fit(
+                    &format!("{{…{n}: {}{more}}}", keys.join(", ")),
+                    width.max(12),
+                )
+            }
         }
     }
-    None
 }

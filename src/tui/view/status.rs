@@ -75,6 +75,7 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
         let label = match kind {
             InputKind::Filter => "filter: ",
             InputKind::Find => "find: ",
+            InputKind::FindInRecord => "find in record (regex): ",
         };
         let mut spans = vec![
             Span::styled(

@@ -1,0 +1,416 @@
+//! A JSON document as one flat vector of rows (jless's idea): every row knows its parent, its
+//! siblings and, for a bracket, its partner, so collapse, expand and every jump are index
+//! operations and drawing walks only the rows on screen.
+
+use serde_json::Value;
+
+use crate::escape::for_terminal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Object,
+    Array,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Open(Container),
+    Close(Container),
+    Str,
+    Num,
+    Bool,
+    Null,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub kind: RowKind,
+    pub depth: u16,
+    /// The member name in an object (as in the document, unescaped: escape when showing).
+    pub key: Option<Box<str>>,
+    /// The position in an array.
+    pub index: Option<u32>,
+    /// A scalar as JSON text (serde_json's escaping), empty for brackets.
+    pub text: Box<str>,
+    pub parent: Option<u32>,
+    /// An opening bracket's closing row and back; a scalar's own index.
+    pub pair: u32,
+    pub next: Option<u32>,
+    pub prev: Option<u32>,
+    /// Children of a container.
+    pub len: u32,
+}
+
+impl Row {
+    pub fn is_open(&self) -> bool {
+        matches!(self.kind, RowKind::Open(_))
+    }
+
+    pub fn is_close(&self) -> bool {
+        matches!(self.kind, RowKind::Close(_))
+    }
+}
+
+pub struct FlatJson {
+    pub rows: Vec<Row>,
+    pub collapsed: Vec<bool>,
+}
+
+impl FlatJson {
+    pub fn new(v: &Value) -> FlatJson {
+        let mut rows = Vec::new();
+        push(&mut rows, v, 0, None, None, None);
+        let collapsed = vec![false; rows.len()];
+        FlatJson { rows, collapsed }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Whether `i` is an opening bracket shown collapsed.
+    pub fn is_collapsed(&self, i: u32) -> bool {
+        self.rows[i as usize].is_open() && self.collapsed[i as usize]
+    }
+
+    /// The next row on screen (past a collapsed container's contents).
+    pub fn next_visible(&self, i: u32) -> Option<u32> {
+        let j = if self.is_collapsed(i) {
+            self.rows[i as usize].pair + 1
+        } else {
+            i + 1
+        };
+        ((j as usize) < self.rows.len()).then_some(j)
+    }
+
+    /// The previous row on screen.
+    pub fn prev_visible(&self, i: u32) -> Option<u32> {
+        let j = i.checked_sub(1)?;
+        let r = &self.rows[j as usize];
+        // The row before is inside something collapsed only if it is that thing's closing bracket.
+        if r.is_close() && self.collapsed[r.pair as usize] {
+            return Some(r.pair);
+        }
+        // A closing bracket inside a collapsed ancestor: climb to the outermost collapsed opener.
+        let mut top = j;
+        let mut p = self.rows[j as usize].parent;
+        while let Some(q) = p {
+            if self.collapsed[q as usize] {
+                top = q;
+            }
+            p = self.rows[q as usize].parent;
+        }
+        Some(top)
+    }
+
+    /// Rows the cursor can rest on: everything shown except closing brackets.
+    pub fn next_focus(&self, i: u32) -> Option<u32> {
+        let mut j = self.next_visible(i)?;
+        while self.rows[j as usize].is_close() {
+            j = self.next_visible(j)?;
+        }
+        Some(j)
+    }
+
+    pub fn prev_focus(&self, i: u32) -> Option<u32> {
+        let mut j = self.prev_visible(i)?;
+        while self.rows[j as usize].is_close() {
+            j = self.prev_visible(j)?;
+        }
+        Some(j)
+    }
+
+    pub fn last_focus(&self) -> u32 {
+        let last = self.rows.len() as u32 - 1;
+        if self.rows[last as usize].is_close() {
+            let mut j = last;
+            // Walk back from the end the way the screen shows it.
+            while let Some(p) = self.prev_visible(j) {
+                j = p;
+                if !self.rows[j as usize].is_close() {
+                    break;
+                }
+            }
+            j
+        } else {
+            last
+        }
+    }
+
+    /// Opens every collapsed container around `i`, so that it is on screen.
+    pub fn reveal(&mut self, i: u32) {
+        let mut p = self.rows[i as usize].parent;
+        while let Some(q) = p {
+            self.collapsed[q as usize] = false;
+            p = self.rows[q as usize].parent;
+        }
+    }
+
+    /// The containers among `i` and its siblings.
+    fn siblings(&self, i: u32) -> Vec<u32> {
+        let mut first = i;
+        while let Some(p) = self.rows[first as usize].prev {
+            first = p;
+        }
+        let mut out = vec![first];
+        let mut j = first;
+        while let Some(n) = self.rows[j as usize].next {
+            out.push(n);
+            j = n;
+        }
+        out
+    }
+
+    /// `c`/`e` (shallow) and `C`/`E` (deep: everything inside too) on a node and its siblings.
+    pub fn set_siblings(&mut self, i: u32, collapse: bool, deep: bool) {
+        for s in self.siblings(i) {
+            let r = &self.rows[s as usize];
+            if !r.is_open() {
+                continue;
+            }
+            let end = if deep { r.pair } else { s };
+            for k in s..=end {
+                if self.rows[k as usize].is_open() {
+                    self.collapsed[k as usize] = collapse;
+                }
+            }
+        }
+    }
+
+    /// `1`–`9`: containers at that depth or deeper are collapsed, shallower ones opened.
+    pub fn fold_to(&mut self, depth: u16) {
+        for (k, r) in self.rows.iter().enumerate() {
+            if r.is_open() {
+                self.collapsed[k] = r.depth >= depth;
+            }
+        }
+    }
+
+    /// The path segments from the root to `i`.
+    fn segments(&self, i: u32) -> Vec<Segment<'_>> {
+        let mut out = Vec::new();
+        let mut j = Some(i);
+        while let Some(k) = j {
+            let r = &self.rows[k as usize];
+            if let Some(key) = &r.key {
+                out.push(Segment::Key(key));
+            } else if let Some(n) = r.index {
+                out.push(Segment::Index(n));
+            }
+            j = r.parent;
+        }
+        out.reverse();
+        out
+    }
+
+    /// `service.action.portProbeAction.portProbeDetails[0].remoteIpDetails`.
+    pub fn path_dot(&self, i: u32) -> String {
+        let mut s = String::new();
+        for seg in self.segments(i) {
+            match seg {
+                Segment::Key(k) if is_ident(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Segment::Key(k) => s.push_str(&format!("[{}]", json_str(k))),
+                Segment::Index(n) => s.push_str(&format!("[{n}]")),
+            }
+        }
+        for_terminal(&s).into_owned()
+    }
+
+    /// The same path as a jq filter: `.service.action["odd key"][0]`.
+    pub fn path_jq(&self, i: u32) -> String {
+        let mut s = String::new();
+        for seg in self.segments(i) {
+            match seg {
+                Segment::Key(k) if is_ident(k) => {
+                    s.push('.');
+                    s.push_str(k);
+                }
+                Segment::Key(k) => {
+                    // jq wants a leading dot before a bracket only at the start.
+                    let dot = if s.is_empty() { "." } else { "" };
+                    s.push_str(&format!("{dot}[{}]", json_str(k)));
+                }
+                Segment::Index(n) => {
+                    let dot = if s.is_empty() { "." } else { "" };
+                    s.push_str(&format!("{dot}[{n}]"));
+                }
+            }
+        }
+        if s.is_empty() {
+            s.push('.');
+        }
+        for_terminal(&s).into_owned()
+    }
+
+    /// The value at row `i` inside `root` (the document the rows were built from).
+    pub fn value_at<'v>(&self, root: &'v Value, i: u32) -> Option<&'v Value> {
+        self.segments(i)
+            .into_iter()
+            .try_fold(root, |v, seg| match seg {
+                Segment::Key(k) => v.get(k),
+                Segment::Index(n) => v.get(n as usize),
+            })
+    }
+}
+
+enum Segment<'a> {
+    Key(&'a str),
+    Index(u32),
+}
+
+fn is_ident(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// Appends `v` and everything inside it; returns the index of its first row.
+fn push(
+    rows: &mut Vec<Row>,
+    v: &Value,
+    depth: u16,
+    parent: Option<u32>,
+    key: Option<&str>,
+    index: Option<u32>,
+) -> u32 {
+    let at = rows.len() as u32;
+    let scalar = |kind, text: String| Row {
+        kind,
+        depth,
+        key: key.map(Into::into),
+        index,
+        text: text.into(),
+        parent,
+        pair: at,
+        next: None,
+        prev: None,
+        len: 0,
+    };
+    let (container, children): (Container, Vec<(Option<&str>, &Value)>) = match v {
+        Value::Null => {
+            rows.push(scalar(RowKind::Null, "null".into()));
+            return at;
+        }
+        Value::Bool(b) => {
+            rows.push(scalar(RowKind::Bool, b.to_string()));
+            return at;
+        }
+        Value::Number(n) => {
+            rows.push(scalar(RowKind::Num, n.to_string()));
+            return at;
+        }
+        Value::String(s) => {
+            rows.push(scalar(RowKind::Str, json_str(s)));
+            return at;
+        }
+        Value::Object(m) => (
+            Container::Object,
+            m.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
+        ),
+        Value::Array(a) => (Container::Array, a.iter().map(|v| (None, v)).collect()),
+    };
+    let mut open = scalar(RowKind::Open(container), String::new());
+    open.len = children.len() as u32;
+    rows.push(open);
+    let mut prev: Option<u32> = None;
+    for (n, (k, child)) in children.into_iter().enumerate() {
+        let idx = if k.is_none() { Some(n as u32) } else { None };
+        let c = push(rows, child, depth + 1, Some(at), k, idx);
+        rows[c as usize].prev = prev;
+        if let Some(p) = prev {
+            rows[p as usize].next = Some(c);
+        }
+        prev = Some(c);
+    }
+    let close = rows.len() as u32;
+    rows.push(Row {
+        kind: RowKind::Close(container),
+        depth,
+        key: None,
+        index: None,
+        text: "".into(),
+        parent,
+        pair: at,
+        next: None,
+        prev: None,
+        len: 0,
+    });
+    rows[at as usize].pair = close;
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> FlatJson {
+        FlatJson::new(&json!({
+            "a": 1,
+            "service": {"action": {"portProbeDetails": [{"ip": "203.0.113.66"}, {"ip": "x"}]}},
+            "odd key": true
+        }))
+    }
+
+    fn find(d: &FlatJson, key: &str) -> u32 {
+        d.rows
+            .iter()
+            .position(|r| r.key.as_deref() == Some(key))
+            .unwrap() as u32
+    }
+
+    #[test]
+    fn rows_know_parents_siblings_and_brackets() {
+        let d = doc();
+        // { a service{ action{ details[ {ip} {ip} ] } } odd }
+        assert_eq!(d.len(), 16);
+        assert!(d.rows[0].is_open());
+        assert_eq!(d.rows[0].pair, 15);
+        let a = find(&d, "a");
+        let service = find(&d, "service");
+        assert_eq!(d.rows[a as usize].next, Some(service));
+        assert_eq!(d.rows[service as usize].next, Some(find(&d, "odd key")));
+        let ip = d
+            .rows
+            .iter()
+            .rposition(|r| r.key.as_deref() == Some("ip"))
+            .unwrap() as u32;
+        assert_eq!(d.path_dot(ip), "service.action.portProbeDetails[1].ip");
+        assert_eq!(d.path_jq(find(&d, "odd key")), ".[\"odd key\"]");
+        assert_eq!(d.value_at(&json!({"a": 1}), 1), Some(&json!(1)));
+    }
+
+    #[test]
+    fn collapsing_skips_contents_both_ways() {
+        let mut d = doc();
+        let service = find(&d, "service");
+        d.collapsed[service as usize] = true;
+        let odd = find(&d, "odd key");
+        assert_eq!(d.next_focus(service), Some(odd));
+        assert_eq!(d.prev_focus(odd), Some(service));
+        d.fold_to(1);
+        assert_eq!(d.next_focus(0), Some(find(&d, "a")));
+        assert!(d.is_collapsed(service));
+        let ip = find(&d, "ip");
+        d.reveal(ip);
+        assert!(!d.is_collapsed(service));
+        d.set_siblings(find(&d, "a"), true, true);
+        assert!(d.is_collapsed(service) && d.is_collapsed(find(&d, "action")));
+        assert_eq!(d.last_focus(), odd);
+    }
+}
