@@ -202,7 +202,11 @@ impl App {
 
     /// Puts the text on the terminal's clipboard (OSC 52), or in a file when it is too big for it.
     fn copy(&mut self, what: CopyWhat) {
-        let Some(text) = self.preview.copy_text(what) else {
+        let text = self
+            .records
+            .selected()
+            .and_then(|r| self.preview.copy_text(what, &r.value));
+        let Some(text) = text else {
             self.message = Some("nothing to copy: no record is shown".into());
             return;
         };

@@ -30,7 +30,8 @@ pub struct Row {
     pub key: Option<Box<str>>,
     /// The position in an array.
     pub index: Option<u32>,
-    /// A scalar as JSON text (serde_json's escaping), empty for brackets.
+    /// A scalar: a string's contents as they are (quoted and escaped only when shown), a number
+    /// or literal as JSON text; empty for brackets.
     pub text: Box<str>,
     pub parent: Option<u32>,
     /// An opening bracket's closing row and back; a scalar's own index.
@@ -42,6 +43,15 @@ pub struct Row {
 }
 
 impl Row {
+    /// The scalar as JSON text, escaped for the terminal (only rows on screen pay for this).
+    pub fn shown_text(&self) -> String {
+        if self.kind == RowKind::Str {
+            for_terminal(&json_str(&self.text)).into_owned()
+        } else {
+            for_terminal(&self.text).into_owned()
+        }
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(self.kind, RowKind::Open(_))
     }
@@ -315,7 +325,7 @@ fn push(
             return at;
         }
         Value::String(s) => {
-            rows.push(scalar(RowKind::Str, json_str(s)));
+            rows.push(scalar(RowKind::Str, s.clone()));
             return at;
         }
         Value::Object(m) => (

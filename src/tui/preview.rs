@@ -16,7 +16,6 @@ pub const OSC52_LIMIT: usize = 74_994;
 pub struct Preview {
     /// Which record (load generation, row index) is shown.
     pub shown: Option<(u64, usize)>,
-    pub value: Value,
     pub doc: FlatJson,
     /// Entity values of the record (IPs, keys, ARNs, accounts), highlighted where they appear.
     pub entities: HashSet<String>,
@@ -36,7 +35,6 @@ impl Default for Preview {
     fn default() -> Self {
         Preview {
             shown: None,
-            value: Value::Null,
             doc: FlatJson::new(&Value::Null),
             entities: HashSet::new(),
             cursor: 0,
@@ -77,8 +75,8 @@ impl Preview {
         if self.shown == Some(key) {
             return;
         }
-        self.value = r.value.clone();
-        self.doc = FlatJson::new(&self.value);
+        // Rows only: the document itself stays in the record (a 50 MB record is not copied).
+        self.doc = FlatJson::new(&r.value);
         self.entities = r.entities.iter().map(|e| e.value.clone()).collect();
         self.shown = Some(key);
         self.cursor = 0;
@@ -271,15 +269,16 @@ impl Preview {
     // ---- copying --------------------------------------------------------------------------
 
     /// The text to copy, with no raw control character (lines kept, everything else escaped).
-    pub fn copy_text(&self, what: CopyWhat) -> Option<String> {
+    /// `root` is the shown record's document.
+    pub fn copy_text(&self, what: CopyWhat, root: &Value) -> Option<String> {
         if self.is_empty() {
             return None;
         }
         let text = match what {
             CopyWhat::PathDot => self.doc.path_dot(self.cursor),
             CopyWhat::PathJq => self.doc.path_jq(self.cursor),
-            CopyWhat::Record => serde_json::to_string_pretty(&self.value).ok()?,
-            CopyWhat::Value => match self.doc.value_at(&self.value, self.cursor)? {
+            CopyWhat::Record => serde_json::to_string_pretty(root).ok()?,
+            CopyWhat::Value => match self.doc.value_at(root, self.cursor)? {
                 Value::String(s) => s.clone(),
                 v @ (Value::Object(_) | Value::Array(_)) => serde_json::to_string_pretty(v).ok()?,
                 v => v.to_string(),
@@ -296,9 +295,7 @@ impl Preview {
     /// A scalar row's text as shown (escaped), or its kind for brackets.
     pub fn is_entity(&self, i: u32) -> bool {
         let r = &self.doc.rows[i as usize];
-        r.kind == RowKind::Str
-            && !self.entities.is_empty()
-            && serde_json::from_str::<String>(&r.text).is_ok_and(|s| self.entities.contains(&s))
+        r.kind == RowKind::Str && !self.entities.is_empty() && self.entities.contains(&*r.text)
     }
 }
 

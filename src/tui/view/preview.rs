@@ -136,7 +136,7 @@ fn json_line(p: &Preview, i: u32, t: &Theme, width: usize) -> Line<'static> {
             if matched {
                 style = style.patch(t.matched());
             }
-            spans.push(Span::styled(for_terminal(&r.text).into_owned(), style));
+            spans.push(Span::styled(r.shown_text(), style));
         }
     }
     if has_next {
