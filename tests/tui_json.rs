@@ -191,3 +191,57 @@ async fn hostile_keys_and_values_are_shown_and_copied_escaped() {
     let copied = clipboard(&mut s);
     assert_eq!(copied, "evil\\u009b2J\\u202egpj.exe\\u007f");
 }
+
+#[tokio::test]
+async fn a_string_holding_json_opens_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("embedded.json");
+    std::fs::write(
+        &file,
+        r#"{"eventVersion":"1.08","eventSource":"lambda.amazonaws.com","eventName":"Invoke","eventTime":"2024-05-02T03:00:00Z","sourceIPAddress":"203.0.113.66","responseElements":{"data":"{\"caller\":{\"ip\":\"203.0.113.66\"},\"ports\":[22,80]}","status":200}}"#,
+    )
+    .unwrap();
+    let mut s = open_record(&file).await;
+    s.keys(&["/"]);
+    s.type_text("^data$");
+    s.keys(&["enter", "l"]);
+    let screen = s.render(100, 30);
+    assert!(screen.contains("\"data\": {"), "{screen}");
+    assert!(screen.contains("\"ip\": \"203.0.113.66\""), "{screen}");
+    s.keys(&["/"]);
+    s.type_text("^ip$");
+    s.keys(&["enter"]);
+    assert_eq!(
+        s.app.preview.doc.path_dot(s.app.preview.cursor),
+        "responseElements.data.caller.ip",
+        "{:?} {:?}",
+        s.app.message,
+        s.app.preview.matches
+    );
+    // The status after the opened string is still its sibling.
+    s.keys(&["H", "H", "J"]);
+    assert_eq!(
+        s.app.preview.doc.path_dot(s.app.preview.cursor),
+        "responseElements.status"
+    );
+}
+
+#[tokio::test]
+async fn a_copy_too_big_for_osc52_goes_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.json");
+    let big = "A".repeat(100_000);
+    std::fs::write(
+        &file,
+        format!(r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"PutObject","eventTime":"2024-05-02T03:00:00Z","requestParameters":{{"blob":"{big}"}}}}"#),
+    )
+    .unwrap();
+    let mut s = open_record(&file).await;
+    s.keys(&["y", "r"]);
+    assert!(s.app.out.is_empty(), "no OSC 52 past the limit");
+    let msg = s.app.message.clone().unwrap();
+    let path = msg.rsplit("written to ").next().unwrap();
+    let copied = std::fs::read_to_string(path).unwrap();
+    assert!(copied.contains(&big), "{msg}");
+    let _ = std::fs::remove_file(path);
+}

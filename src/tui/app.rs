@@ -251,19 +251,18 @@ impl App {
                 });
             }
             Action::Find if self.focus == Focus::Preview => {
-                let text = self.preview.search.clone();
+                // A new search starts empty (n/N repeat the last one).
                 self.overlay = Some(Overlay::Input {
                     kind: InputKind::FindInRecord,
-                    before: text.clone(),
-                    text,
+                    before: self.preview.search.clone(),
+                    text: String::new(),
                 });
             }
             Action::Find => {
-                let text = self.records.find_text.clone();
                 self.overlay = Some(Overlay::Input {
                     kind: InputKind::Find,
-                    before: text.clone(),
-                    text,
+                    before: self.records.find_text.clone(),
+                    text: String::new(),
                 });
             }
             Action::FindNext | Action::FindPrev if self.focus == Focus::Preview => {

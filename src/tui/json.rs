@@ -200,6 +200,65 @@ impl FlatJson {
         }
     }
 
+    /// Whether row `i` is a string that holds a JSON object or array (GuardDuty's
+    /// `additionalInfo.value`, OCSF's `api.response.data`).
+    pub fn holds_json(&self, i: u32) -> Option<Value> {
+        let r = &self.rows[i as usize];
+        if r.kind != RowKind::Str {
+            return None;
+        }
+        let t = r.text.trim_start();
+        if !(t.starts_with('{') || t.starts_with('[')) {
+            return None;
+        }
+        serde_json::from_str::<Value>(&r.text)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+    }
+
+    /// Replaces the string at `i` by the document it holds, in place: its rows are spliced in
+    /// and every index after them shifts. Returns whether it did.
+    pub fn expand_string(&mut self, i: u32) -> bool {
+        let Some(v) = self.holds_json(i) else {
+            return false;
+        };
+        let old = self.rows[i as usize].clone();
+        let mut sub = Vec::new();
+        push(&mut sub, &v, 0, None, None, None);
+        let added = sub.len() as u32 - 1;
+        let shift = |x: u32| if x > i { x + added } else { x };
+        for r in &mut self.rows {
+            r.pair = shift(r.pair);
+            r.parent = r.parent.map(shift);
+            r.next = r.next.map(shift);
+            r.prev = r.prev.map(shift);
+        }
+        let base = i;
+        for (k, r) in sub.iter_mut().enumerate() {
+            r.depth += old.depth;
+            r.pair += base;
+            r.next = r.next.map(|x| x + base);
+            r.prev = r.prev.map(|x| x + base);
+            r.parent = match r.parent {
+                Some(p) => Some(p + base),
+                None => old.parent,
+            };
+            if k == 0 || r.is_close() && r.pair == base {
+                r.key = if k == 0 { old.key.clone() } else { None };
+                r.index = if k == 0 { old.index } else { None };
+                if k == 0 {
+                    r.next = old.next.map(shift);
+                    r.prev = old.prev;
+                }
+            }
+        }
+        let n = sub.len();
+        self.rows.splice(i as usize..=i as usize, sub);
+        self.collapsed
+            .splice(i as usize..=i as usize, std::iter::repeat_n(false, n));
+        true
+    }
+
     /// The path segments from the root to `i`.
     fn segments(&self, i: u32) -> Vec<Segment<'_>> {
         let mut out = Vec::new();
@@ -421,6 +480,30 @@ mod tests {
         assert!(!d.is_collapsed(service));
         d.set_siblings(find(&d, "a"), true, true);
         assert!(d.is_collapsed(service) && d.is_collapsed(find(&d, "action")));
+        d.set_siblings(find(&d, "a"), true, true);
         assert_eq!(d.last_focus(), odd);
+    }
+
+    #[test]
+    fn a_string_holding_json_expands_in_place() {
+        let v = json!({"additionalInfo": {"value": "{\"ip\":\"203.0.113.66\",\"ports\":[22,80]}", "type": "default"}, "z": 1});
+        let mut d = FlatJson::new(&v);
+        let value = find(&d, "value");
+        assert!(d.holds_json(find(&d, "type")).is_none());
+        assert!(d.expand_string(value));
+        assert!(d.rows[value as usize].is_open());
+        let ip = find(&d, "ip");
+        assert_eq!(d.path_dot(ip), "additionalInfo.value.ip");
+        assert_eq!(d.rows[value as usize].next, Some(find(&d, "type")));
+        let t = find(&d, "type");
+        assert_eq!(d.rows[t as usize].prev, Some(value));
+        assert_eq!(d.rows[0].pair as usize, d.len() - 1);
+        let close = d.rows[value as usize].pair;
+        assert!(d.rows[close as usize].is_close());
+        assert_eq!(d.next_focus(close - 1), Some(t));
+        assert_eq!(
+            d.rows[find(&d, "z") as usize].prev,
+            Some(find(&d, "additionalInfo"))
+        );
     }
 }

@@ -129,6 +129,10 @@ impl Preview {
     pub fn right(&mut self) {
         let i = self.cursor as usize;
         if !self.doc.rows[i].is_open() {
+            // A string holding JSON opens like any container.
+            if self.doc.expand_string(self.cursor) {
+                let _ = self.set_search(&self.search.clone());
+            }
             return;
         }
         if self.doc.collapsed[i] {
@@ -153,7 +157,9 @@ impl Preview {
 
     pub fn toggle(&mut self) {
         let i = self.cursor as usize;
-        if self.doc.rows[i].is_open() {
+        if self.doc.expand_string(self.cursor) {
+            let _ = self.set_search(&self.search.clone());
+        } else if self.doc.rows[i].is_open() {
             self.doc.collapsed[i] = !self.doc.collapsed[i];
         }
     }
