@@ -12,6 +12,7 @@ use crate::decode::{self, Item, Limits, Problem};
 use crate::layout::Partition;
 use crate::record::{Origin, Record};
 use crate::scope::Scope;
+use crate::source::RangeReader;
 use crate::walk::ObjectRef;
 
 #[derive(Clone)]
@@ -57,31 +58,45 @@ pub async fn load_all(objects: &[ObjectRef], opts: &LoadOptions) -> Vec<ObjectRe
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Reads one object through its store, decoding on a blocking thread.
+/// Reads one object through its store, decoding on a blocking thread. Parquet is read by ranges
+/// (footer, then a row group at a time); everything else is streamed.
 pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
     let uri: Arc<str> = Arc::from(obj.uri());
-    let partition = obj.partition.clone();
+    let collector = Collector::new(uri.clone(), obj.partition.clone(), opts);
     let limits = opts.limits;
-    let scope = opts.scope.clone();
-    let cancel = opts.cancel.clone();
-    let input: Box<dyn Read + Send> = if let Some(path) = obj.store.local_path(&obj.meta.key) {
-        match std::fs::File::open(&path) {
-            Ok(f) => Box::new(f),
-            Err(e) => return failed(uri, format!("cannot open: {e}")),
-        }
+    let local = obj.store.local_path(&obj.meta.key);
+    let named_parquet = obj.meta.key.ends_with(".parquet");
+    let task = if let Some(path) = local {
+        tokio::task::spawn_blocking(move || {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) => return collector.fail(format!("cannot open: {e}")),
+            };
+            let mut head = [0u8; 4];
+            // Read in place: the decoder that follows must see the file from its start.
+            let is_parquet = std::os::unix::fs::FileExt::read_exact_at(&file, &mut head, 0).is_ok()
+                && decode::is_parquet(&head);
+            if is_parquet {
+                collector.parquet(file)
+            } else {
+                collector.stream(Box::new(file), limits)
+            }
+        })
+    } else if let (true, Some(size)) = (named_parquet, obj.meta.size) {
+        let reader = RangeReader::new(obj.store.clone(), &obj.meta.key, size);
+        tokio::task::spawn_blocking(move || collector.parquet(reader))
     } else {
         match obj.store.get(&obj.meta.key).await {
-            // The bridge blocks on the runtime from the decoding thread, never on the runtime itself.
-            Ok(stream) => Box::new(tokio_util::io::SyncIoBridge::new(stream)),
+            Ok(stream) => {
+                // The bridge blocks on the runtime from the decoding thread, never on the runtime.
+                let input = Box::new(tokio_util::io::SyncIoBridge::new(stream));
+                tokio::task::spawn_blocking(move || collector.stream(input, limits))
+            }
             Err(e) => return failed(uri, e.to_string()),
         }
     };
-    let task_uri = uri.clone();
-    tokio::task::spawn_blocking(move || {
-        decode_object(input, task_uri, partition.as_ref(), limits, &scope, &cancel)
-    })
-    .await
-    .unwrap_or_else(|e| failed(uri, format!("decoder crashed: {e}")))
+    task.await
+        .unwrap_or_else(|e| failed(uri, format!("decoder crashed: {e}")))
 }
 
 fn failed(uri: Arc<str>, message: String) -> ObjectResult {
@@ -117,40 +132,48 @@ fn not_a_record(v: &serde_json::Value) -> String {
     }
 }
 
-/// Decodes an object's bytes (any supported format) into records, on the calling thread.
-pub fn decode_object(
-    input: Box<dyn Read + Send>,
-    uri: Arc<str>,
-    partition: Option<&Partition>,
-    limits: Limits,
-    scope: &Scope,
-    cancel: &AtomicBool,
-) -> ObjectResult {
-    let mut result = ObjectResult {
-        uri: uri.clone(),
-        records: Vec::new(),
-        problems: Vec::new(),
-        complete: true,
-        cancelled: false,
-    };
-    let mut sink = |item: Item| {
-        if cancel.load(Ordering::Relaxed) {
+/// Turns decoded values into records of one object, keeping problems and honouring cancel.
+struct Collector {
+    result: ObjectResult,
+    partition: Option<Partition>,
+    scope: Scope,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Collector {
+    fn new(uri: Arc<str>, partition: Option<Partition>, opts: &LoadOptions) -> Collector {
+        Collector {
+            result: ObjectResult {
+                uri,
+                records: Vec::new(),
+                problems: Vec::new(),
+                complete: true,
+                cancelled: false,
+            },
+            partition,
+            scope: opts.scope.clone(),
+            cancel: opts.cancel.clone(),
+        }
+    }
+
+    fn push(&mut self, item: Item) -> ControlFlow<()> {
+        if self.cancel.load(Ordering::Relaxed) {
             return ControlFlow::Break(());
         }
         match item {
             Item::Value(v, position) => {
                 let origin = Origin {
-                    object: uri.clone(),
+                    object: self.result.uri.clone(),
                     position,
                 };
                 let why = not_a_record_if_unknown(&v);
-                match Record::from_value(v, origin, partition) {
+                match Record::from_value(v, origin, self.partition.as_ref()) {
                     Some(r) => {
-                        if scope.admits(&r) {
-                            result.records.push(r);
+                        if self.scope.admits(&r) {
+                            self.result.records.push(r);
                         }
                     }
-                    None => result.problems.push(Problem {
+                    None => self.result.problems.push(Problem {
                         line: Some(position),
                         message: why.unwrap_or_default(),
                         fatal: false,
@@ -159,23 +182,48 @@ pub fn decode_object(
             }
             Item::Problem(p) => {
                 if p.fatal {
-                    result.complete = false;
+                    self.result.complete = false;
                 }
-                result.problems.push(p);
+                self.result.problems.push(p);
             }
         }
         ControlFlow::Continue(())
-    };
-    let mut reader = BufReader::with_capacity(256 << 10, input);
-    let parquet = reader.fill_buf().map(decode::is_parquet).unwrap_or(false);
-    let flow = if parquet {
-        // Parquet needs its footer first: hold the (bounded) object, then read row groups.
+    }
+
+    fn finish(mut self, flow: ControlFlow<()>) -> ObjectResult {
+        if flow.is_break() {
+            self.result.cancelled = true;
+            self.result.complete = false;
+        }
+        self.result
+    }
+
+    fn fail(self, message: String) -> ObjectResult {
+        failed(self.result.uri, message)
+    }
+
+    fn parquet<R: parquet::file::reader::ChunkReader + 'static>(
+        mut self,
+        input: R,
+    ) -> ObjectResult {
+        let flow = decode::decode_parquet(input, &mut |item| self.push(item));
+        self.finish(flow)
+    }
+
+    /// Any JSON form, gzip or not; a Parquet file that arrives as a stream is held (bounded) first.
+    fn stream(mut self, input: Box<dyn Read + Send>, limits: Limits) -> ObjectResult {
+        let mut reader = BufReader::with_capacity(256 << 10, input);
+        let is_parquet = reader.fill_buf().map(decode::is_parquet).unwrap_or(false);
+        if !is_parquet {
+            let flow = decode::decode_json(reader, limits, &mut |item| self.push(item));
+            return self.finish(flow);
+        }
         let mut bytes = Vec::new();
-        match reader
+        let flow = match reader
             .take(limits.max_object_bytes + 1)
             .read_to_end(&mut bytes)
         {
-            Ok(n) if n as u64 > limits.max_object_bytes => sink(Item::Problem(Problem {
+            Ok(n) if n as u64 > limits.max_object_bytes => self.push(Item::Problem(Problem {
                 line: None,
                 message: format!(
                     "refused: Parquet object larger than {} bytes",
@@ -183,21 +231,25 @@ pub fn decode_object(
                 ),
                 fatal: true,
             })),
-            Ok(_) => decode::decode_parquet(bytes::Bytes::from(bytes), &mut sink),
-            Err(e) => sink(Item::Problem(Problem {
+            Ok(_) => decode::decode_parquet(bytes::Bytes::from(bytes), &mut |item| self.push(item)),
+            Err(e) => self.push(Item::Problem(Problem {
                 line: None,
                 message: format!("read failed: {e}"),
                 fatal: true,
             })),
-        }
-    } else {
-        decode::decode_json(reader, limits, &mut sink)
-    };
-    if flow.is_break() {
-        result.cancelled = true;
-        result.complete = false;
+        };
+        self.finish(flow)
     }
-    result
+}
+
+/// Decodes a stream of any supported format into records, on the calling thread.
+pub fn decode_object(
+    input: Box<dyn Read + Send>,
+    uri: Arc<str>,
+    partition: Option<Partition>,
+    opts: &LoadOptions,
+) -> ObjectResult {
+    Collector::new(uri, partition, opts).stream(input, opts.limits)
 }
 
 fn not_a_record_if_unknown(v: &serde_json::Value) -> Option<String> {
