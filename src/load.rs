@@ -73,7 +73,7 @@ pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
         match obj.store.get(&obj.meta.key).await {
             // The bridge blocks on the runtime from the decoding thread, never on the runtime itself.
             Ok(stream) => Box::new(tokio_util::io::SyncIoBridge::new(stream)),
-            Err(e) => return failed(uri, e.to_string()),
+            Err(e) => return failed(uri, e.reason()),
         }
     };
     let task_uri = uri.clone();

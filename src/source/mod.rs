@@ -65,6 +65,16 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// What went wrong without the object's name, for lists that already show it.
+    pub fn reason(&self) -> String {
+        let full = self.to_string();
+        full.strip_prefix(&format!("{}: ", self.uri))
+            .map(str::to_string)
+            .unwrap_or(full)
+    }
+}
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {

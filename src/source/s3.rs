@@ -626,8 +626,10 @@ impl S3Store {
         };
         let code = err.code().unwrap_or_default().to_string();
         let message = err.message().unwrap_or_default().to_string();
+        let status = err.raw_response().map(|r| r.status().as_u16());
         match code.as_str() {
-            "AccessDeniedException" => {
+            // Some endpoints answer a denial with a bare 403 that names no error code.
+            c if c.starts_with("AccessDenied") || status == Some(403) => {
                 let key_arn = cse::key_arn_in(&message)
                     .map(str::to_string)
                     .or_else(|| {
