@@ -61,6 +61,13 @@ pub struct Global {
     /// Refuse an object that expands past this many bytes (gzip bombs).
     #[arg(long, global = true, default_value_t = Limits::default().max_object_bytes)]
     pub max_object_bytes: u64,
+    /// Read S3 objects encrypted with this customer-provided key (SSE-C): a file of 32 raw bytes or their base64.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub sse_c_key_file: Option<PathBuf>,
+    /// Also read client-side encrypted objects of the legacy formats (v1 AES-CBC, kms wrap),
+    /// which nothing authenticates: whoever can write the bucket can forge their content.
+    #[arg(long, global = true)]
+    pub allow_legacy_cse: bool,
     /// Skip a line or record longer than this many bytes.
     #[arg(long, global = true, default_value_t = Limits::default().max_record_bytes)]
     pub max_record_bytes: usize,
@@ -133,6 +140,9 @@ impl Global {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             no_sign_request: self.no_sign_request,
+            sse_c_key_file: self.sse_c_key_file.clone(),
+            allow_legacy_cse: self.allow_legacy_cse,
+            max_object_bytes: Some(self.max_object_bytes),
         }
     }
 

@@ -82,7 +82,8 @@ pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
                 collector.stream(Box::new(file), limits)
             }
         })
-    } else if let (true, Some(size)) = (named_parquet, obj.meta.size) {
+    } else if named_parquet && obj.meta.size.is_some() && starts_plain_parquet(obj).await {
+        let size = obj.meta.size.unwrap_or_default();
         let reader = RangeReader::new(obj.store.clone(), &obj.meta.key, size);
         tokio::task::spawn_blocking(move || collector.parquet(reader))
     } else {
@@ -92,11 +93,20 @@ pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
                 let input = Box::new(tokio_util::io::SyncIoBridge::new(stream));
                 tokio::task::spawn_blocking(move || collector.stream(input, limits))
             }
-            Err(e) => return failed(uri, e.to_string()),
+            Err(e) => return failed(uri, e.reason()),
         }
     };
     task.await
         .unwrap_or_else(|e| failed(uri, format!("decoder crashed: {e}")))
+}
+
+/// Whether the object's first bytes are Parquet's, unencrypted: then row groups can be read by
+/// range. Anything else (client-side encrypted, misnamed) takes the whole-object path.
+async fn starts_plain_parquet(obj: &ObjectRef) -> bool {
+    obj.store
+        .get_range(&obj.meta.key, 0, 4)
+        .await
+        .is_ok_and(|head| decode::is_parquet(&head))
 }
 
 fn failed(uri: Arc<str>, message: String) -> ObjectResult {
