@@ -90,6 +90,9 @@ pub const KNOWN_REGIONS: &[&str] = &[
 /// CloudTrail started in 2013: the projected range begins there when nothing better is known.
 const EARLIEST_YEAR: u16 = 2013;
 
+/// How many account/region folders are listed to find the earliest year.
+const YEAR_SAMPLE: usize = 64;
+
 fn last_segment(folder: &str) -> &str {
     folder
         .trim_end_matches('/')
@@ -215,7 +218,7 @@ async fn discover_listing(
         .buffer_unordered(16)
         .collect()
         .await;
-    let mut first_region_folder = None;
+    let mut region_folders = Vec::new();
     for l in listed {
         let l = l.map_err(|e| e.to_string())?;
         for f in &l.folders {
@@ -225,20 +228,24 @@ async fn discover_listing(
                 .is_some()
             {
                 layout.regions.insert(r.to_string());
-                first_region_folder.get_or_insert_with(|| f.clone());
+                region_folders.push(f.clone());
             }
         }
     }
-    if let Some(f) = first_region_folder {
-        if let Ok(years) = store.list_level(&f).await {
-            layout.first_year = years
-                .folders
-                .iter()
-                .filter_map(|y| last_segment(y).parse::<u16>().ok())
-                .filter(|y| (1990..=2999).contains(y))
-                .min();
-        }
-    }
+    // The earliest year starts the projected range. A large organization is sampled: a range
+    // that starts too late hides only years no sampled folder holds.
+    let years: Vec<_> = stream::iter(region_folders.iter().take(YEAR_SAMPLE))
+        .map(|f| async move { store.list_level(f).await })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    layout.first_year = years
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l.folders)
+        .filter_map(|y| last_segment(&y).parse::<u16>().ok())
+        .filter(|y| (1990..=2999).contains(y))
+        .min();
     layout.accounts = accounts.into_iter().collect();
     Ok(layout)
 }

@@ -193,7 +193,7 @@ pub fn window(scope: &Scope) -> anyhow::Result<(DateTime<Utc>, DateTime<Utc>)> {
 pub fn plan(target: &Entity, scope: &Scope, tables: &Tables) -> anyhow::Result<Vec<PivotQuery>> {
     let (since, until) = window(scope)?;
     let kinds: Vec<RecordKind> = if scope.kinds.is_empty() {
-        let mut k = vec![RecordKind::CloudTrail, RecordKind::GuardDuty];
+        let mut k = vec![RecordKind::GuardDuty, RecordKind::CloudTrail];
         if tables.lake_region.is_some() {
             k.push(RecordKind::Ocsf);
         }
@@ -736,11 +736,9 @@ mod tests {
             &Tables::default(),
         )
         .unwrap();
-        assert!(
-            q[0].sql.contains("LIKE '%/x!_!%''y' ESCAPE '!'"),
-            "{}",
-            q[0].sql
-        );
+        assert_eq!(q[1].label, "cloudtrail");
+        assert!(q[1].sql.contains("LIKE '%/x!_!%''y' ESCAPE '!'"));
+        assert!(q[0].sql.contains("LIKE '%:x!_!%''y' ESCAPE '!'"));
     }
 
     #[test]
