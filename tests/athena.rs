@@ -561,8 +561,10 @@ async fn an_athena_pivot_keeps_exactly_what_a_local_pivot_would() {
         ]
     );
     assert_eq!(lines[0]["record"]["updatedAt"], "2024-05-02T04:00:00Z");
+    // Two queries, each billed its own 10 MB minimum.
     assert!(
-        r.stderr.contains("athena: 2 records; all queries"),
+        r.stderr
+            .contains("athena: 2 records; all queries scanned 0 B (0 bytes), cost ≈ $0.000095"),
         "{}",
         r.stderr
     );

@@ -191,7 +191,7 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
             }
             let client = connect(global).await?;
             let mut records = Vec::new();
-            let mut scanned = 0;
+            let (mut scanned, mut usd) = (0, 0.0);
             for q in &queries {
                 eprintln!(
                     "athena: {} ({} days from {})",
@@ -202,6 +202,8 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
                 let req = athena.request(&conf, q.sql.clone());
                 let result = run_reporting(&client, &req).await?;
                 scanned += result.scanned_bytes;
+                // Each query is billed on its own, minimum included.
+                usd += cost::usd(result.scanned_bytes);
                 let converted =
                     results::records_from_rows(&result.id, &result.columns, &result.rows)
                         .with_context(|| {
@@ -220,9 +222,9 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
             record::sort_timeline(&mut records);
             if queries.len() > 1 {
                 eprintln!(
-                    "athena: {} records; all queries {}",
+                    "athena: {} records; all queries scanned {} ({scanned} bytes), cost ≈ ${usd:.6}",
                     records.len(),
-                    cost::describe_total(scanned, queries.len())
+                    cost::human_bytes(scanned)
                 );
             }
             write_records(&records, format)

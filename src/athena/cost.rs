@@ -50,16 +50,6 @@ pub fn describe(scanned: u64) -> String {
     )
 }
 
-/// The total of several queries, each billed its own minimum.
-pub fn describe_total(scanned: u64, queries: usize) -> String {
-    let minimums = MINIMUM_BYTES.saturating_mul(queries as u64);
-    format!(
-        "scanned {} ({scanned} bytes), cost ≈ ${:.6} (at least 10 MB each)",
-        human_bytes(scanned),
-        usd(scanned.max(minimums))
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
