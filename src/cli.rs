@@ -131,6 +131,11 @@ pub enum Command {
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
     },
+    /// Athena: table DDL, a query, the pivot as SQL.
+    Athena {
+        #[command(subcommand)]
+        command: crate::athena::AthenaCommand,
+    },
 }
 
 impl Global {
@@ -377,6 +382,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
         }
+        Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
         Some(Command::Demo { dir, no_tui }) => {
             let dir = dir.unwrap_or_else(|| global.cache_dir().join("demo"));
             let lake = tokio::task::spawn_blocking(move || crate::demo::write_demo_lake(&dir))
