@@ -121,6 +121,21 @@ pub enum Command {
         #[arg(required = true)]
         sources: Vec<String>,
     },
+    /// Measure trawl against zcat and zcat | jq on a generated day of CloudTrail.
+    Bench {
+        /// A small day (4 objects): checks that the benchmark works, not how fast.
+        #[arg(long)]
+        quick: bool,
+        /// Where the generated day is kept (default: the cache directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Runs of each measurement; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Also print the figures as one JSON line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every record that shares ENTITY (an IP, access key, ARN, principal id, account, user).
     Pivot {
         #[arg(long, value_enum)]
@@ -383,6 +398,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             incomplete(&loaded)
         }
         Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
+        Some(Command::Bench {
+            quick,
+            dir,
+            runs,
+            json,
+        }) => {
+            let size = if quick {
+                crate::bench::QUICK
+            } else {
+                crate::bench::FULL
+            };
+            let dir = dir.unwrap_or_else(|| {
+                global
+                    .cache_dir()
+                    .join(if quick { "bench-quick" } else { "bench" })
+            });
+            let report = crate::bench::run(&dir, size, runs, global.concurrency).await?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
+        }
         Some(Command::Demo { dir, no_tui }) => {
             let dir = dir.unwrap_or_else(|| global.cache_dir().join("demo"));
             let lake = tokio::task::spawn_blocking(move || crate::demo::write_demo_lake(&dir))
