@@ -58,6 +58,9 @@ pub struct Global {
     /// Objects read at once.
     #[arg(long, global = true, default_value_t = 8)]
     pub concurrency: usize,
+    /// Show objects done, bytes, records, rate and time left on stderr while loading.
+    #[arg(long, global = true)]
+    pub progress: bool,
     /// Refuse an object that expands past this many bytes (gzip bombs).
     #[arg(long, global = true, default_value_t = Limits::default().max_object_bytes)]
     pub max_object_bytes: u64,
@@ -256,7 +259,29 @@ pub async fn load_sources(
         scope: scope.clone(),
         ..LoadOptions::default()
     };
-    let results = load::load_all(&objects, &opts).await;
+    let results = if global.progress {
+        let terminal = std::io::stderr().is_terminal();
+        let mut last = std::time::Instant::now();
+        let results = load::load_all_with(&objects, &opts, |p| {
+            let finished = p.done == p.total;
+            if finished || last.elapsed() >= std::time::Duration::from_millis(250) {
+                last = std::time::Instant::now();
+                // On a terminal one line is redrawn; in a log each report is its own line.
+                if terminal {
+                    eprint!("\r\x1b[2K{}", p.line());
+                } else {
+                    eprintln!("{}", p.line());
+                }
+            }
+        })
+        .await;
+        if terminal {
+            eprintln!();
+        }
+        results
+    } else {
+        load::load_all(&objects, &opts).await
+    };
     let mut records = Vec::new();
     let mut failed_objects = 0;
     for ObjectResult {

@@ -47,13 +47,86 @@ pub struct ObjectResult {
     pub cancelled: bool,
 }
 
+/// How far a load has come: what the screen's status line and `--progress` show.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub failed: usize,
+    /// Stored (compressed) bytes of the objects done.
+    pub bytes: u64,
+    pub total_bytes: u64,
+    pub records: usize,
+    pub elapsed: std::time::Duration,
+}
+
+impl Progress {
+    /// Stored bytes read per second so far.
+    pub fn rate(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// Time left at the rate so far, by bytes when sizes are known, else by objects.
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        let fraction = if self.total_bytes > 0 {
+            self.bytes as f64 / self.total_bytes as f64
+        } else if self.total > 0 {
+            self.done as f64 / self.total as f64
+        } else {
+            return None;
+        };
+        (fraction > 0.0).then(|| self.elapsed.mul_f64((1.0 - fraction).max(0.0) / fraction))
+    }
+
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}/{} objects, {:.1} MB, {} records, {:.1} MB/s",
+            self.done,
+            self.total,
+            self.bytes as f64 / 1e6,
+            self.records,
+            self.rate() / 1e6
+        );
+        if let Some(eta) = self.eta().filter(|_| self.done < self.total) {
+            s.push_str(&format!(", {:.0}s left", eta.as_secs_f64().ceil()));
+        }
+        if self.failed > 0 {
+            s.push_str(&format!(", {} failed", self.failed));
+        }
+        s
+    }
+}
+
 /// Reads `objects` (at most `concurrency` at once), returning results in the objects' order.
 pub async fn load_all(objects: &[ObjectRef], opts: &LoadOptions) -> Vec<ObjectResult> {
-    let mut results: Vec<(usize, ObjectResult)> = stream::iter(objects.iter().enumerate())
+    load_all_with(objects, opts, |_| {}).await
+}
+
+/// Like [`load_all`], telling `on_progress` after each object.
+pub async fn load_all_with(
+    objects: &[ObjectRef],
+    opts: &LoadOptions,
+    mut on_progress: impl FnMut(&Progress),
+) -> Vec<ObjectResult> {
+    let started = std::time::Instant::now();
+    let mut progress = Progress {
+        total: objects.len(),
+        total_bytes: objects.iter().map(|o| o.meta.size.unwrap_or(0)).sum(),
+        ..Progress::default()
+    };
+    let mut stream = stream::iter(objects.iter().enumerate())
         .map(|(i, o)| async move { (i, read_object(o, opts).await) })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
+        .buffer_unordered(opts.concurrency.max(1));
+    let mut results: Vec<(usize, ObjectResult)> = Vec::with_capacity(objects.len());
+    while let Some((i, r)) = stream.next().await {
+        progress.done += 1;
+        progress.bytes += objects[i].meta.size.unwrap_or(0);
+        progress.records += r.records.len();
+        progress.failed += usize::from(!r.complete);
+        progress.elapsed = started.elapsed();
+        on_progress(&progress);
+        results.push((i, r));
+    }
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }
@@ -266,4 +339,29 @@ fn not_a_record_if_unknown(v: &serde_json::Value) -> Option<String> {
     crate::record::RecordKind::detect(v)
         .is_none()
         .then(|| not_a_record(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+    use std::time::Duration;
+
+    #[test]
+    fn progress_tells_rate_and_time_left_by_bytes() {
+        let p = Progress {
+            done: 10,
+            total: 50,
+            failed: 1,
+            bytes: 20_000_000,
+            total_bytes: 100_000_000,
+            records: 42_000,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(p.rate(), 10_000_000.0);
+        assert_eq!(p.eta(), Some(Duration::from_secs(8)));
+        assert_eq!(
+            p.line(),
+            "10/50 objects, 20.0 MB, 42000 records, 10.0 MB/s, 8s left, 1 failed"
+        );
+    }
 }
