@@ -58,6 +58,12 @@ pub struct Global {
     /// Objects read at once.
     #[arg(long, global = true, default_value_t = 8)]
     pub concurrency: usize,
+    /// Download every S3 object again instead of using the local cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Size the object cache is kept under.
+    #[arg(long, global = true, default_value_t = 2 << 30)]
+    pub cache_max_bytes: u64,
     /// Show objects done, bytes, records, rate and time left on stderr while loading.
     #[arg(long, global = true)]
     pub progress: bool,
@@ -166,6 +172,8 @@ impl Global {
             sse_c_key_file: self.sse_c_key_file.clone(),
             allow_legacy_cse: self.allow_legacy_cse,
             max_object_bytes: Some(self.max_object_bytes),
+            cache_dir: (!self.no_cache).then(|| self.cache_dir().join("objects")),
+            cache_max_bytes: self.cache_max_bytes,
         }
     }
 

@@ -3,6 +3,7 @@
 //! A store lists one folder level at a time (S3's delimiter listing), lists under a prefix, heads
 //! and streams objects. Nothing here writes: trawl never changes a bucket.
 
+mod cache;
 pub mod cse;
 mod local;
 mod ranged;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
+pub use cache::CachedStore;
 pub use local::LocalStore;
 pub use ranged::RangeReader;
 pub use s3::{grant_statement, AwsOptions, ReadOptions, S3Store, SseCustomerKey};
@@ -162,7 +164,11 @@ pub async fn open_all(specs: &[String], aws: &AwsOptions) -> anyhow::Result<Vec<
                 shared = Some((aws.load().await, aws.read_options()?));
             }
             let (conf, read) = shared.as_ref().expect("loaded above");
-            let store = Arc::new(S3Store::connect(conf, aws, read, &bucket).await?);
+            let s3: Arc<dyn Store> = Arc::new(S3Store::connect(conf, aws, read, &bucket).await?);
+            let store: Arc<dyn Store> = match &aws.cache_dir {
+                Some(dir) => Arc::new(CachedStore::new(s3, dir, aws.cache_max_bytes)?),
+                None => s3,
+            };
             out.push(open_in_store(store, spec, &key).await?);
         } else {
             out.push(LocalStore::open_source(spec)?);
@@ -172,7 +178,7 @@ pub async fn open_all(specs: &[String], aws: &AwsOptions) -> anyhow::Result<Vec<
 }
 
 /// Decides whether `key` in an S3 store is one object or a folder.
-async fn open_in_store(store: Arc<S3Store>, spec: &str, key: &str) -> anyhow::Result<Source> {
+async fn open_in_store(store: Arc<dyn Store>, spec: &str, key: &str) -> anyhow::Result<Source> {
     if !key.is_empty() && !key.ends_with('/') {
         match store.head(key).await {
             Ok(meta) => {

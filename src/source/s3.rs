@@ -33,6 +33,9 @@ pub struct AwsOptions {
     /// Bytes a client-side encrypted object may have (it is held whole to authenticate it);
     /// `None` means the decoder's default limit.
     pub max_object_bytes: Option<u64>,
+    /// Where whole S3 objects are cached by bucket, key and ETag; `None` reads every time.
+    pub cache_dir: Option<PathBuf>,
+    pub cache_max_bytes: u64,
 }
 
 /// A customer-provided SSE-C key, kept only as S3 wants it sent. Never printed.

@@ -245,6 +245,11 @@ pub fn trawl() -> Command {
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
+        // Each test binary gets its own object cache, so no run reads another's entries.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join(format!("trawl-test-cache-{}", std::process::id())),
+        )
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_REGION", REGION)
