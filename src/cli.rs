@@ -130,6 +130,10 @@ pub enum Command {
         #[arg(required = true)]
         sources: Vec<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout: `trawl man | man -l -`.
+    Man,
     /// Measure trawl against zcat and zcat | jq on a generated day of CloudTrail.
     Bench {
         /// A small day (4 objects): checks that the benchmark works, not how fast.
@@ -431,6 +435,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             incomplete(&loaded)
         }
         Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Rendered first: the generator panics when its writer fails (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "trawl", &mut script);
+            std::io::stdout().write_all(&script)?;
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            std::io::stdout().write_all(&page)?;
+            Ok(())
+        }
         Some(Command::Bench {
             quick,
             dir,
