@@ -58,9 +58,25 @@ pub struct Global {
     /// Objects read at once.
     #[arg(long, global = true, default_value_t = 8)]
     pub concurrency: usize,
+    /// Download every S3 object again instead of using the local cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Size the object cache is kept under.
+    #[arg(long, global = true, default_value_t = 2 << 30)]
+    pub cache_max_bytes: u64,
+    /// Show objects done, bytes, records, rate and time left on stderr while loading.
+    #[arg(long, global = true)]
+    pub progress: bool,
     /// Refuse an object that expands past this many bytes (gzip bombs).
     #[arg(long, global = true, default_value_t = Limits::default().max_object_bytes)]
     pub max_object_bytes: u64,
+    /// Read S3 objects encrypted with this customer-provided key (SSE-C): a file of 32 raw bytes or their base64.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub sse_c_key_file: Option<PathBuf>,
+    /// Also read client-side encrypted objects of the legacy formats (v1 AES-CBC, kms wrap),
+    /// which nothing authenticates: whoever can write the bucket can forge their content.
+    #[arg(long, global = true)]
+    pub allow_legacy_cse: bool,
     /// Skip a line or record longer than this many bytes.
     #[arg(long, global = true, default_value_t = Limits::default().max_record_bytes)]
     pub max_record_bytes: usize,
@@ -114,6 +130,25 @@ pub enum Command {
         #[arg(required = true)]
         sources: Vec<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout: `trawl man | man -l -`.
+    Man,
+    /// Measure trawl against zcat and zcat | jq on a generated day of CloudTrail.
+    Bench {
+        /// A small day (4 objects): checks that the benchmark works, not how fast.
+        #[arg(long)]
+        quick: bool,
+        /// Where the generated day is kept (default: the cache directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Runs of each measurement; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Also print the figures as one JSON line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every record that shares ENTITY (an IP, access key, ARN, principal id, account, user).
     Pivot {
         #[arg(long, value_enum)]
@@ -124,6 +159,11 @@ pub enum Command {
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
     },
+    /// Athena: table DDL, a query, the pivot as SQL.
+    Athena {
+        #[command(subcommand)]
+        command: crate::athena::AthenaCommand,
+    },
 }
 
 impl Global {
@@ -133,6 +173,11 @@ impl Global {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             no_sign_request: self.no_sign_request,
+            sse_c_key_file: self.sse_c_key_file.clone(),
+            allow_legacy_cse: self.allow_legacy_cse,
+            max_object_bytes: Some(self.max_object_bytes),
+            cache_dir: (!self.no_cache).then(|| self.cache_dir().join("objects")),
+            cache_max_bytes: self.cache_max_bytes,
         }
     }
 
@@ -226,7 +271,29 @@ pub async fn load_sources(
         scope: scope.clone(),
         ..LoadOptions::default()
     };
-    let results = load::load_all(&objects, &opts).await;
+    let results = if global.progress {
+        let terminal = std::io::stderr().is_terminal();
+        let mut last = std::time::Instant::now();
+        let results = load::load_all_with(&objects, &opts, |p| {
+            let finished = p.done == p.total;
+            if finished || last.elapsed() >= std::time::Duration::from_millis(250) {
+                last = std::time::Instant::now();
+                // On a terminal one line is redrawn; in a log each report is its own line.
+                if terminal {
+                    eprint!("\r\x1b[2K{}", p.line());
+                } else {
+                    eprintln!("{}", p.line());
+                }
+            }
+        })
+        .await;
+        if terminal {
+            eprintln!();
+        }
+        results
+    } else {
+        load::load_all(&objects, &opts).await
+    };
     let mut records = Vec::new();
     let mut failed_objects = 0;
     for ObjectResult {
@@ -366,6 +433,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
+        }
+        Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Rendered first: the generator panics when its writer fails (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "trawl", &mut script);
+            std::io::stdout().write_all(&script)?;
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            std::io::stdout().write_all(&page)?;
+            Ok(())
+        }
+        Some(Command::Bench {
+            quick,
+            dir,
+            runs,
+            json,
+        }) => {
+            let size = if quick {
+                crate::bench::QUICK
+            } else {
+                crate::bench::FULL
+            };
+            let dir = dir.unwrap_or_else(|| {
+                global
+                    .cache_dir()
+                    .join(if quick { "bench-quick" } else { "bench" })
+            });
+            let report = crate::bench::run(&dir, size, runs, global.concurrency).await?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
         }
         Some(Command::Demo { dir, no_tui }) => {
             let dir = dir.unwrap_or_else(|| global.cache_dir().join("demo"));

@@ -3,6 +3,8 @@
 //! The core (`source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`, `pivot`) knows
 //! nothing about terminals; `cli` and `tui` are the front ends over it.
 
+pub mod athena;
+pub mod bench;
 pub mod cli;
 pub mod decode;
 pub mod demo;

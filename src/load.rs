@@ -12,6 +12,7 @@ use crate::decode::{self, Item, Limits, Problem};
 use crate::layout::Partition;
 use crate::record::{Origin, Record};
 use crate::scope::Scope;
+use crate::source::RangeReader;
 use crate::walk::ObjectRef;
 
 #[derive(Clone)]
@@ -46,42 +47,139 @@ pub struct ObjectResult {
     pub cancelled: bool,
 }
 
+/// How far a load has come: what the screen's status line and `--progress` show.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub failed: usize,
+    /// Stored (compressed) bytes of the objects done.
+    pub bytes: u64,
+    pub total_bytes: u64,
+    pub records: usize,
+    pub elapsed: std::time::Duration,
+}
+
+impl Progress {
+    /// Stored bytes read per second so far.
+    pub fn rate(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// Time left at the rate so far, by bytes when sizes are known, else by objects.
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        let fraction = if self.total_bytes > 0 {
+            self.bytes as f64 / self.total_bytes as f64
+        } else if self.total > 0 {
+            self.done as f64 / self.total as f64
+        } else {
+            return None;
+        };
+        (fraction > 0.0).then(|| self.elapsed.mul_f64((1.0 - fraction).max(0.0) / fraction))
+    }
+
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}/{} objects, {:.1} MB, {} records, {:.1} MB/s",
+            self.done,
+            self.total,
+            self.bytes as f64 / 1e6,
+            self.records,
+            self.rate() / 1e6
+        );
+        if let Some(eta) = self.eta().filter(|_| self.done < self.total) {
+            s.push_str(&format!(", {:.0}s left", eta.as_secs_f64().ceil()));
+        }
+        if self.failed > 0 {
+            s.push_str(&format!(", {} failed", self.failed));
+        }
+        s
+    }
+}
+
 /// Reads `objects` (at most `concurrency` at once), returning results in the objects' order.
 pub async fn load_all(objects: &[ObjectRef], opts: &LoadOptions) -> Vec<ObjectResult> {
-    let mut results: Vec<(usize, ObjectResult)> = stream::iter(objects.iter().enumerate())
+    load_all_with(objects, opts, |_| {}).await
+}
+
+/// Like [`load_all`], telling `on_progress` after each object.
+pub async fn load_all_with(
+    objects: &[ObjectRef],
+    opts: &LoadOptions,
+    mut on_progress: impl FnMut(&Progress),
+) -> Vec<ObjectResult> {
+    let started = std::time::Instant::now();
+    let mut progress = Progress {
+        total: objects.len(),
+        total_bytes: objects.iter().map(|o| o.meta.size.unwrap_or(0)).sum(),
+        ..Progress::default()
+    };
+    let mut stream = stream::iter(objects.iter().enumerate())
         .map(|(i, o)| async move { (i, read_object(o, opts).await) })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
+        .buffer_unordered(opts.concurrency.max(1));
+    let mut results: Vec<(usize, ObjectResult)> = Vec::with_capacity(objects.len());
+    while let Some((i, r)) = stream.next().await {
+        progress.done += 1;
+        progress.bytes += objects[i].meta.size.unwrap_or(0);
+        progress.records += r.records.len();
+        progress.failed += usize::from(!r.complete);
+        progress.elapsed = started.elapsed();
+        on_progress(&progress);
+        results.push((i, r));
+    }
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Reads one object through its store, decoding on a blocking thread.
+/// Reads one object through its store, decoding on a blocking thread. Parquet is read by ranges
+/// (footer, then a row group at a time); everything else is streamed.
 pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
     let uri: Arc<str> = Arc::from(obj.uri());
-    let partition = obj.partition.clone();
+    let collector = Collector::new(uri.clone(), obj.partition.clone(), opts);
     let limits = opts.limits;
-    let scope = opts.scope.clone();
-    let cancel = opts.cancel.clone();
-    let input: Box<dyn Read + Send> = if let Some(path) = obj.store.local_path(&obj.meta.key) {
-        match std::fs::File::open(&path) {
-            Ok(f) => Box::new(f),
-            Err(e) => return failed(uri, format!("cannot open: {e}")),
-        }
+    let local = obj.store.local_path(&obj.meta.key);
+    let named_parquet = obj.meta.key.ends_with(".parquet");
+    let task = if let Some(path) = local {
+        tokio::task::spawn_blocking(move || {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) => return collector.fail(format!("cannot open: {e}")),
+            };
+            let mut head = [0u8; 4];
+            // Read in place: the decoder that follows must see the file from its start.
+            let is_parquet = std::os::unix::fs::FileExt::read_exact_at(&file, &mut head, 0).is_ok()
+                && decode::is_parquet(&head);
+            if is_parquet {
+                collector.parquet(file)
+            } else {
+                collector.stream(Box::new(file), limits)
+            }
+        })
+    } else if named_parquet && obj.meta.size.is_some() && starts_plain_parquet(obj).await {
+        let size = obj.meta.size.unwrap_or_default();
+        let reader = RangeReader::new(obj.store.clone(), &obj.meta.key, size);
+        tokio::task::spawn_blocking(move || collector.parquet(reader))
     } else {
         match obj.store.get(&obj.meta.key).await {
-            // The bridge blocks on the runtime from the decoding thread, never on the runtime itself.
-            Ok(stream) => Box::new(tokio_util::io::SyncIoBridge::new(stream)),
-            Err(e) => return failed(uri, e.to_string()),
+            Ok(stream) => {
+                // The bridge blocks on the runtime from the decoding thread, never on the runtime.
+                let input = Box::new(tokio_util::io::SyncIoBridge::new(stream));
+                tokio::task::spawn_blocking(move || collector.stream(input, limits))
+            }
+            Err(e) => return failed(uri, e.reason()),
         }
     };
-    let task_uri = uri.clone();
-    tokio::task::spawn_blocking(move || {
-        decode_object(input, task_uri, partition.as_ref(), limits, &scope, &cancel)
-    })
-    .await
-    .unwrap_or_else(|e| failed(uri, format!("decoder crashed: {e}")))
+    task.await
+        .unwrap_or_else(|e| failed(uri, format!("decoder crashed: {e}")))
+}
+
+/// Whether the object's first bytes are Parquet's, unencrypted: then row groups can be read by
+/// range. Anything else (client-side encrypted, misnamed) takes the whole-object path.
+async fn starts_plain_parquet(obj: &ObjectRef) -> bool {
+    obj.store
+        .get_range(&obj.meta.key, 0, 4)
+        .await
+        .is_ok_and(|head| decode::is_parquet(&head))
 }
 
 fn failed(uri: Arc<str>, message: String) -> ObjectResult {
@@ -117,40 +215,48 @@ fn not_a_record(v: &serde_json::Value) -> String {
     }
 }
 
-/// Decodes an object's bytes (any supported format) into records, on the calling thread.
-pub fn decode_object(
-    input: Box<dyn Read + Send>,
-    uri: Arc<str>,
-    partition: Option<&Partition>,
-    limits: Limits,
-    scope: &Scope,
-    cancel: &AtomicBool,
-) -> ObjectResult {
-    let mut result = ObjectResult {
-        uri: uri.clone(),
-        records: Vec::new(),
-        problems: Vec::new(),
-        complete: true,
-        cancelled: false,
-    };
-    let mut sink = |item: Item| {
-        if cancel.load(Ordering::Relaxed) {
+/// Turns decoded values into records of one object, keeping problems and honouring cancel.
+struct Collector {
+    result: ObjectResult,
+    partition: Option<Partition>,
+    scope: Scope,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Collector {
+    fn new(uri: Arc<str>, partition: Option<Partition>, opts: &LoadOptions) -> Collector {
+        Collector {
+            result: ObjectResult {
+                uri,
+                records: Vec::new(),
+                problems: Vec::new(),
+                complete: true,
+                cancelled: false,
+            },
+            partition,
+            scope: opts.scope.clone(),
+            cancel: opts.cancel.clone(),
+        }
+    }
+
+    fn push(&mut self, item: Item) -> ControlFlow<()> {
+        if self.cancel.load(Ordering::Relaxed) {
             return ControlFlow::Break(());
         }
         match item {
             Item::Value(v, position) => {
                 let origin = Origin {
-                    object: uri.clone(),
+                    object: self.result.uri.clone(),
                     position,
                 };
                 let why = not_a_record_if_unknown(&v);
-                match Record::from_value(v, origin, partition) {
+                match Record::from_value(v, origin, self.partition.as_ref()) {
                     Some(r) => {
-                        if scope.admits(&r) {
-                            result.records.push(r);
+                        if self.scope.admits(&r) {
+                            self.result.records.push(r);
                         }
                     }
-                    None => result.problems.push(Problem {
+                    None => self.result.problems.push(Problem {
                         line: Some(position),
                         message: why.unwrap_or_default(),
                         fatal: false,
@@ -159,23 +265,48 @@ pub fn decode_object(
             }
             Item::Problem(p) => {
                 if p.fatal {
-                    result.complete = false;
+                    self.result.complete = false;
                 }
-                result.problems.push(p);
+                self.result.problems.push(p);
             }
         }
         ControlFlow::Continue(())
-    };
-    let mut reader = BufReader::with_capacity(256 << 10, input);
-    let parquet = reader.fill_buf().map(decode::is_parquet).unwrap_or(false);
-    let flow = if parquet {
-        // Parquet needs its footer first: hold the (bounded) object, then read row groups.
+    }
+
+    fn finish(mut self, flow: ControlFlow<()>) -> ObjectResult {
+        if flow.is_break() {
+            self.result.cancelled = true;
+            self.result.complete = false;
+        }
+        self.result
+    }
+
+    fn fail(self, message: String) -> ObjectResult {
+        failed(self.result.uri, message)
+    }
+
+    fn parquet<R: parquet::file::reader::ChunkReader + 'static>(
+        mut self,
+        input: R,
+    ) -> ObjectResult {
+        let flow = decode::decode_parquet(input, &mut |item| self.push(item));
+        self.finish(flow)
+    }
+
+    /// Any JSON form, gzip or not; a Parquet file that arrives as a stream is held (bounded) first.
+    fn stream(mut self, input: Box<dyn Read + Send>, limits: Limits) -> ObjectResult {
+        let mut reader = BufReader::with_capacity(256 << 10, input);
+        let is_parquet = reader.fill_buf().map(decode::is_parquet).unwrap_or(false);
+        if !is_parquet {
+            let flow = decode::decode_json(reader, limits, &mut |item| self.push(item));
+            return self.finish(flow);
+        }
         let mut bytes = Vec::new();
-        match reader
+        let flow = match reader
             .take(limits.max_object_bytes + 1)
             .read_to_end(&mut bytes)
         {
-            Ok(n) if n as u64 > limits.max_object_bytes => sink(Item::Problem(Problem {
+            Ok(n) if n as u64 > limits.max_object_bytes => self.push(Item::Problem(Problem {
                 line: None,
                 message: format!(
                     "refused: Parquet object larger than {} bytes",
@@ -183,25 +314,54 @@ pub fn decode_object(
                 ),
                 fatal: true,
             })),
-            Ok(_) => decode::decode_parquet(bytes::Bytes::from(bytes), &mut sink),
-            Err(e) => sink(Item::Problem(Problem {
+            Ok(_) => decode::decode_parquet(bytes::Bytes::from(bytes), &mut |item| self.push(item)),
+            Err(e) => self.push(Item::Problem(Problem {
                 line: None,
                 message: format!("read failed: {e}"),
                 fatal: true,
             })),
-        }
-    } else {
-        decode::decode_json(reader, limits, &mut sink)
-    };
-    if flow.is_break() {
-        result.cancelled = true;
-        result.complete = false;
+        };
+        self.finish(flow)
     }
-    result
+}
+
+/// Decodes a stream of any supported format into records, on the calling thread.
+pub fn decode_object(
+    input: Box<dyn Read + Send>,
+    uri: Arc<str>,
+    partition: Option<Partition>,
+    opts: &LoadOptions,
+) -> ObjectResult {
+    Collector::new(uri, partition, opts).stream(input, opts.limits)
 }
 
 fn not_a_record_if_unknown(v: &serde_json::Value) -> Option<String> {
     crate::record::RecordKind::detect(v)
         .is_none()
         .then(|| not_a_record(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+    use std::time::Duration;
+
+    #[test]
+    fn progress_tells_rate_and_time_left_by_bytes() {
+        let p = Progress {
+            done: 10,
+            total: 50,
+            failed: 1,
+            bytes: 20_000_000,
+            total_bytes: 100_000_000,
+            records: 42_000,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(p.rate(), 10_000_000.0);
+        assert_eq!(p.eta(), Some(Duration::from_secs(8)));
+        assert_eq!(
+            p.line(),
+            "10/50 objects, 20.0 MB, 42000 records, 10.0 MB/s, 8s left, 1 failed"
+        );
+    }
 }

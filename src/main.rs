@@ -17,6 +17,15 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(trawl::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A reader that stops early (`| head`) is not a failure of trawl's.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             // One line, escaped: messages can quote keys and values from the logs.
             let msg = format!("{e:#}").replace('\n', " ");

@@ -31,9 +31,13 @@ impl ObjectRef {
 
     /// Whether decoding it can yield records (digests and Iceberg metadata cannot).
     pub fn has_records(&self) -> bool {
+        // An S3 Encryption Client instruction file is read with its object, never on its own.
+        if self.meta.key.ends_with(".instruction") {
+            return false;
+        }
         match &self.partition {
             Some(p) => p.kind.is_some_and(Kind::has_records) && !p.iceberg,
-            None => !self.meta.key.ends_with(".instruction"),
+            None => true,
         }
     }
 }

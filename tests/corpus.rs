@@ -133,3 +133,24 @@ fn table_and_csv_have_a_header_and_a_row_per_record() {
     );
     assert!(lines[2].ends_with(",2"), "{}", lines[2]);
 }
+
+#[test]
+fn completions_man_page_and_version() {
+    for shell in ["bash", "zsh", "fish"] {
+        let r = run(trawl().args(["completions", shell]));
+        assert_eq!(r.status, 0, "{shell}");
+        assert!(
+            r.stdout.contains("pivot") && r.stdout.contains("--since"),
+            "{shell}"
+        );
+    }
+    let r = run(trawl().arg("man"));
+    assert!(r.stdout.contains(".TH trawl 1") && r.stdout.contains("pivot"));
+    let r = run(trawl().arg("--version"));
+    assert_eq!(
+        r.stdout.trim(),
+        format!("trawl {}", env!("CARGO_PKG_VERSION"))
+    );
+    let r = run(trawl().arg("--help"));
+    assert!(r.stdout.contains("Examples:"));
+}

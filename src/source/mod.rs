@@ -3,6 +3,8 @@
 //! A store lists one folder level at a time (S3's delimiter listing), lists under a prefix, heads
 //! and streams objects. Nothing here writes: trawl never changes a bucket.
 
+mod cache;
+pub mod cse;
 mod local;
 mod ranged;
 mod s3;
@@ -15,9 +17,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
+pub use cache::CachedStore;
 pub use local::LocalStore;
 pub use ranged::RangeReader;
-pub use s3::{AwsOptions, S3Store};
+pub use s3::{grant_statement, AwsOptions, ReadOptions, S3Store, SseCustomerKey};
 
 /// One object as a listing or a head request describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +66,16 @@ impl StoreError {
             kind,
             detail: detail.into(),
         }
+    }
+}
+
+impl StoreError {
+    /// What went wrong without the object's name, for lists that already show it.
+    pub fn reason(&self) -> String {
+        let full = self.to_string();
+        full.strip_prefix(&format!("{}: ", self.uri))
+            .map(str::to_string)
+            .unwrap_or(full)
     }
 }
 
@@ -148,10 +161,14 @@ pub async fn open_all(specs: &[String], aws: &AwsOptions) -> anyhow::Result<Vec<
     for spec in specs {
         if let Some((bucket, key)) = parse_s3_url(spec) {
             if shared.is_none() {
-                shared = Some(aws.load().await);
+                shared = Some((aws.load().await, aws.read_options()?));
             }
-            let conf = shared.as_ref().expect("loaded above");
-            let store = Arc::new(S3Store::connect(conf, aws, &bucket).await?);
+            let (conf, read) = shared.as_ref().expect("loaded above");
+            let s3: Arc<dyn Store> = Arc::new(S3Store::connect(conf, aws, read, &bucket).await?);
+            let store: Arc<dyn Store> = match &aws.cache_dir {
+                Some(dir) => Arc::new(CachedStore::new(s3, dir, aws.cache_max_bytes)?),
+                None => s3,
+            };
             out.push(open_in_store(store, spec, &key).await?);
         } else {
             out.push(LocalStore::open_source(spec)?);
@@ -161,7 +178,7 @@ pub async fn open_all(specs: &[String], aws: &AwsOptions) -> anyhow::Result<Vec<
 }
 
 /// Decides whether `key` in an S3 store is one object or a folder.
-async fn open_in_store(store: Arc<S3Store>, spec: &str, key: &str) -> anyhow::Result<Source> {
+async fn open_in_store(store: Arc<dyn Store>, spec: &str, key: &str) -> anyhow::Result<Source> {
     if !key.is_empty() && !key.ends_with('/') {
         match store.head(key).await {
             Ok(meta) => {

@@ -150,6 +150,10 @@ fn http_ok(port: u16) -> bool {
 }
 
 fn start_moto() -> Result<Moto, String> {
+    start_moto_with(&[])
+}
+
+fn start_moto_with(env: &[(&str, &str)]) -> Result<Moto, String> {
     let py = python()?;
     let port = free_port().map_err(|e| e.to_string())?;
     let log_path = target_dir().join(format!("moto-{port}.log"));
@@ -158,6 +162,7 @@ fn start_moto() -> Result<Moto, String> {
     // Output goes to a file: an inherited pipe would keep `cargo test`'s caller waiting.
     let mut child = Command::new(&py)
         .args(["-c", LAUNCHER, &port.to_string()])
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -205,6 +210,25 @@ pub fn moto() -> Option<&'static Moto> {
     }
 }
 
+/// A moto server of the calling test's own, started with extra environment (for instance
+/// `INITIAL_NO_AUTH_ACTION_COUNT`, which makes it enforce IAM): for tests that change server-wide
+/// settings. `None` (with a loud message) only outside CI, like [`moto`].
+pub fn private_moto(env: &[(&str, &str)]) -> Option<Moto> {
+    match start_moto_with(env) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("the local AWS endpoint (moto) is required in CI and is unavailable: {e}");
+            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: the local AWS endpoint (moto) is unavailable: {e} ***\n"
+            );
+            None
+        }
+    }
+}
+
 /// A bucket name no other test uses.
 pub fn unique_bucket(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -221,6 +245,11 @@ pub fn trawl() -> Command {
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
+        // Each test binary gets its own object cache, so no run reads another's entries.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join(format!("trawl-test-cache-{}", std::process::id())),
+        )
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_REGION", REGION)

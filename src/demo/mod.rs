@@ -18,11 +18,13 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Map, Value};
 
+mod security_lake;
+
 use story::{
     ATTACKER_IP, BACKDOOR_KEY, BACKDOOR_USER, BACKDOOR_USER_ID, CI_IP, CROSS_ACCOUNT_KEY,
     CROSS_ACCOUNT_SESSION, DEV_ACCOUNT, EXFIL_FINDING_ID, GUARDDUTY_BUCKET, INSTANCE_ID,
     INSTANCE_PRIVATE_IP, INSTANCE_PUBLIC_IP, INSTANCE_ROLE_ID, OFFICE_IP, ORG_ID, ORG_TRAIL_BUCKET,
-    PROD_ACCOUNT, REGIONS, SCANNER_IPS, STOLEN_KEY, TRAIL_NAME,
+    PROD_ACCOUNT, REGIONS, SCANNER_IPS, SECURITY_LAKE_BUCKET, STOLEN_KEY, TRAIL_NAME,
 };
 
 /// Where the demo lake was written and how much of it there is.
@@ -64,7 +66,11 @@ pub fn write_demo_lake(dir: &Path) -> io::Result<DemoLake> {
     }
     Ok(DemoLake {
         root: dir.to_path_buf(),
-        sources: vec![dir.join(ORG_TRAIL_BUCKET), dir.join(GUARDDUTY_BUCKET)],
+        sources: vec![
+            dir.join(ORG_TRAIL_BUCKET),
+            dir.join(GUARDDUTY_BUCKET),
+            dir.join(SECURITY_LAKE_BUCKET),
+        ],
         objects: files.len(),
         bytes,
     })
@@ -88,6 +94,8 @@ pub mod story {
     pub const ORG_TRAIL_BUCKET: &str = "org-trail";
     /// Folder (bucket) holding the GuardDuty exports, under the `findings/` prefix.
     pub const GUARDDUTY_BUCKET: &str = "guardduty-exports";
+    /// Folder (bucket) holding Security Lake's OCSF Parquet (source version 1).
+    pub const SECURITY_LAKE_BUCKET: &str = "security-lake";
     /// Name of the organization trail, as it appears in digest object names.
     pub const TRAIL_NAME: &str = "org-trail";
 
@@ -877,6 +885,8 @@ fn build() -> io::Result<Vec<(String, Vec<u8>)>> {
     g.write_cloudtrail(&mut files)?;
     g.write_insight(&mut files)?;
     g.write_guardduty(&mut files)?;
+    let lake = security_lake::build(&files)?;
+    files.extend(lake);
     Ok(files)
 }
 
@@ -2471,7 +2481,11 @@ mod tests {
             digests: Vec::new(),
             insights: Vec::new(),
         };
-        for (rel, data) in &files {
+        // The Security Lake Parquet is derived from these logs and checked by its own tests.
+        for (rel, data) in files
+            .iter()
+            .filter(|(rel, _)| !rel.starts_with(SECURITY_LAKE_BUCKET))
+        {
             let parsed = parse(rel).unwrap_or_else(|| panic!("unexpected layout: {rel}"));
             let text = gunzip(data);
             match parsed.kind {
@@ -2583,7 +2597,8 @@ mod tests {
             written.sources,
             vec![
                 dir.path().join("org-trail"),
-                dir.path().join("guardduty-exports")
+                dir.path().join("guardduty-exports"),
+                dir.path().join("security-lake")
             ]
         );
         assert!(written.sources.iter().all(|p| p.is_dir()));
@@ -2603,7 +2618,11 @@ mod tests {
     fn every_object_path_matches_the_layout() {
         let lake = lake();
         let mut kinds: HashMap<String, usize> = HashMap::new();
-        for (rel, _) in &lake.files {
+        for (rel, _) in lake
+            .files
+            .iter()
+            .filter(|(rel, _)| !rel.starts_with(SECURITY_LAKE_BUCKET))
+        {
             let p = parse(rel).unwrap_or_else(|| panic!("unexpected layout: {rel}"));
             assert!(ACCOUNTS.contains(&p.account.as_str()), "{rel}");
             assert!(REGIONS.contains(&p.region.as_str()), "{rel}");

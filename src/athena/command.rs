@@ -1,0 +1,363 @@
+//! `trawl athena ddl|query|pivot`: the command-line front of the Athena core. Progress, state,
+//! elapsed time, bytes scanned and cost go to stderr; records and rows go to stdout.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+
+use super::client::{self, Backoff, Progress, QueryError, QueryRequest};
+use super::config::AthenaConfig;
+use super::cost;
+use super::ddl::{self, TableKind};
+use super::pivot::{self, Tables};
+use super::results;
+use crate::cli::{warn, Filters, Global};
+use crate::entity;
+use crate::escape::{for_terminal, json_line};
+use crate::output::{Format, RecordWriter};
+use crate::record::{self, Record};
+use crate::source::{parse_s3_url, ReadOptions, S3Store};
+
+#[derive(Debug, Subcommand)]
+pub enum AthenaCommand {
+    /// CREATE EXTERNAL TABLE statements (a typed table and its `_raw` companion) with partition
+    /// projection over the layout found under SOURCE.
+    Ddl {
+        #[arg(long, value_parser = ["cloudtrail", "guardduty"])]
+        kind: String,
+        /// s3://bucket[/prefix] holding AWSLogs/.
+        source: String,
+        /// Database the tables go in.
+        #[arg(long, default_value = "trawl")]
+        database: String,
+        /// Table name (default: the kind); the companion is NAME_raw.
+        #[arg(long)]
+        table: Option<String>,
+    },
+    /// Run one SQL statement and print its rows (as records when it returns a `record` column).
+    Query {
+        #[command(flatten)]
+        athena: AthenaArgs,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        sql: String,
+    },
+    /// Every record that shares ENTITY, found by Athena within --since/--until.
+    Pivot {
+        #[command(flatten)]
+        athena: AthenaArgs,
+        #[command(flatten)]
+        filters: Filters,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Print the SQL and the partitions it would read; run nothing (no credentials needed).
+        #[arg(long)]
+        dry_run: bool,
+        /// An IP, access key, ARN, principal id, account or user (prefix with ip:, key:, ... to force).
+        entity: String,
+    },
+}
+
+/// Where queries run and what they read; each falls back to the `[athena]` config section.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AthenaArgs {
+    /// Glue database of trawl's tables (default: trawl).
+    #[arg(long)]
+    pub database: Option<String>,
+    #[arg(long)]
+    pub catalog: Option<String>,
+    /// Athena workgroup (default: the account's primary).
+    #[arg(long)]
+    pub workgroup: Option<String>,
+    /// s3://bucket/prefix/ for results, when the workgroup sets none.
+    #[arg(long)]
+    pub output_location: Option<String>,
+    /// Base name of the CloudTrail tables (the pivot reads NAME_raw).
+    #[arg(long)]
+    pub cloudtrail_table: Option<String>,
+    /// Base name of the GuardDuty tables (the pivot reads NAME_raw).
+    #[arg(long)]
+    pub guardduty_table: Option<String>,
+    /// Region of the Security Lake Glue tables (OCSF records).
+    #[arg(long)]
+    pub lake_region: Option<String>,
+    /// Security Lake source version in table names (2_0 or 1_0).
+    #[arg(long)]
+    pub lake_version: Option<String>,
+}
+
+impl AthenaArgs {
+    fn request(&self, conf: &AthenaConfig, sql: String) -> QueryRequest {
+        QueryRequest {
+            sql,
+            database: self.database.clone().or_else(|| conf.database.clone()),
+            catalog: self.catalog.clone().or_else(|| conf.catalog.clone()),
+            workgroup: self.workgroup.clone().or_else(|| conf.workgroup.clone()),
+            output_location: self
+                .output_location
+                .clone()
+                .or_else(|| conf.output_location.clone()),
+        }
+    }
+
+    fn tables(&self, conf: &AthenaConfig) -> Tables {
+        let d = Tables::default();
+        Tables {
+            database: self
+                .database
+                .clone()
+                .or_else(|| conf.database.clone())
+                .unwrap_or(d.database),
+            cloudtrail: self
+                .cloudtrail_table
+                .clone()
+                .or_else(|| conf.cloudtrail_table.clone())
+                .unwrap_or(d.cloudtrail),
+            guardduty: self
+                .guardduty_table
+                .clone()
+                .or_else(|| conf.guardduty_table.clone())
+                .unwrap_or(d.guardduty),
+            lake_region: self
+                .lake_region
+                .clone()
+                .or_else(|| conf.security_lake_region.clone()),
+            lake_version: self
+                .lake_version
+                .clone()
+                .or_else(|| conf.security_lake_version.clone())
+                .unwrap_or(d.lake_version),
+        }
+    }
+}
+
+fn format_or_default(f: Option<Format>) -> Format {
+    f.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    })
+}
+
+pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> {
+    match command {
+        AthenaCommand::Ddl {
+            kind,
+            source,
+            database,
+            table,
+        } => {
+            let kind = TableKind::parse(&kind).expect("clap checks the kind");
+            let table = table.unwrap_or_else(|| match kind {
+                TableKind::CloudTrail => "cloudtrail".into(),
+                TableKind::GuardDuty => "guardduty".into(),
+            });
+            ddl_command(global, kind, &source, &database, &table).await
+        }
+        AthenaCommand::Query {
+            athena,
+            format,
+            sql,
+        } => {
+            let conf = AthenaConfig::load()?;
+            let client = connect(global).await?;
+            let req = athena.request(&conf, sql);
+            let result = run_reporting(&client, &req).await?;
+            print_rows(&result, format)
+        }
+        AthenaCommand::Pivot {
+            athena,
+            filters,
+            format,
+            dry_run,
+            entity,
+        } => {
+            let conf = AthenaConfig::load()?;
+            let Some(target) = entity::parse_target(&entity) else {
+                bail!(
+                    "'{}' is not an entity (an IP, access key, ARN, principal id, account or user)",
+                    for_terminal(&entity)
+                );
+            };
+            let scope = filters.scope()?;
+            let queries = pivot::plan(&target, &scope, &athena.tables(&conf))?;
+            if dry_run {
+                let mut out = std::io::stdout().lock();
+                for q in &queries {
+                    writeln!(out, "{}", q.script())?;
+                }
+                return Ok(());
+            }
+            let client = connect(global).await?;
+            let mut records = Vec::new();
+            let (mut scanned, mut usd) = (0, 0.0);
+            for q in &queries {
+                eprintln!(
+                    "athena: {} ({} days from {})",
+                    q.label,
+                    q.days.len(),
+                    q.days[0]
+                );
+                let req = athena.request(&conf, q.sql.clone());
+                let result = run_reporting(&client, &req).await?;
+                scanned += result.scanned_bytes;
+                // Each query is billed on its own, minimum included.
+                usd += cost::usd(result.scanned_bytes);
+                let converted =
+                    results::records_from_rows(&result.id, &result.columns, &result.rows)
+                        .with_context(|| {
+                            format!("query {} returned no record column", result.id)
+                        })?;
+                for s in &converted.skipped {
+                    warn(&format!("query {}: {s}", result.id));
+                }
+                records.extend(converted.records);
+            }
+            // SQL narrows; the exact match is the same as a local pivot's.
+            records.retain(|r: &Record| {
+                scope.admits(r) && r.entities.iter().any(|e| entity::matches(&target, e))
+            });
+            record::keep_newest_findings(&mut records);
+            record::sort_timeline(&mut records);
+            if queries.len() > 1 {
+                eprintln!(
+                    "athena: {} records; all queries scanned {} ({scanned} bytes), cost ≈ ${usd:.6}",
+                    records.len(),
+                    cost::human_bytes(scanned)
+                );
+            }
+            write_records(&records, format)
+        }
+    }
+}
+
+async fn connect(global: &Global) -> anyhow::Result<aws_sdk_athena::Client> {
+    let conf = global.aws().load().await;
+    if conf.region().is_none() {
+        bail!("no AWS region for Athena: pass --region or set AWS_REGION");
+    }
+    Ok(aws_sdk_athena::Client::new(&conf))
+}
+
+/// Ctrl-C, or never when signals cannot be watched.
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn report(p: &Progress) {
+    eprintln!(
+        "athena: query {} {} after {:.1}s, {}",
+        for_terminal(&p.id),
+        p.state,
+        p.elapsed.as_secs_f64(),
+        cost::describe(p.scanned_bytes)
+    );
+}
+
+async fn run_reporting(
+    client: &aws_sdk_athena::Client,
+    req: &QueryRequest,
+) -> anyhow::Result<client::QueryResult> {
+    let mut progress = |p: &Progress| report(p);
+    match client::run_query(client, req, &Backoff::default(), ctrl_c(), &mut progress).await {
+        Ok(r) => {
+            eprintln!(
+                "athena: query {} SUCCEEDED in {:.1}s, {}; {} rows in {} pages",
+                for_terminal(&r.id),
+                r.elapsed.as_secs_f64(),
+                cost::describe(r.scanned_bytes),
+                r.rows.len(),
+                r.pages
+            );
+            Ok(r)
+        }
+        Err(e @ QueryError::Cancelled { .. }) => Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn write_records(records: &[Record], format: Option<Format>) -> anyhow::Result<()> {
+    let mut w = RecordWriter::new(
+        std::io::BufWriter::new(std::io::stdout().lock()),
+        format_or_default(format),
+    );
+    for r in records {
+        match w.write(r) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other?,
+        }
+    }
+    match w.finish() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn print_rows(result: &client::QueryResult, format: Option<Format>) -> anyhow::Result<()> {
+    if let Some(converted) = results::records_from_rows(&result.id, &result.columns, &result.rows) {
+        for s in &converted.skipped {
+            warn(&format!("query {}: {s}", result.id));
+        }
+        return write_records(&converted.records, format);
+    }
+    // Any other result: one JSON object per row, keyed by column name.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for row in &result.rows {
+        let obj: serde_json::Map<String, serde_json::Value> = result
+            .columns
+            .iter()
+            .cloned()
+            .zip(row.iter().map(|c| {
+                c.clone()
+                    .map_or(serde_json::Value::Null, serde_json::Value::String)
+            }))
+            .collect();
+        match writeln!(out, "{}", json_line(&serde_json::Value::Object(obj))) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other?,
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+async fn ddl_command(
+    global: &Global,
+    kind: TableKind,
+    source: &str,
+    database: &str,
+    table: &str,
+) -> anyhow::Result<()> {
+    let Some((bucket, key)) = parse_s3_url(source) else {
+        bail!("SOURCE must be s3://bucket[/prefix]: Athena reads S3 only");
+    };
+    let prefix = if key.is_empty() || key.ends_with('/') {
+        key
+    } else {
+        format!("{key}/")
+    };
+    let aws = global.aws();
+    let conf = aws.load().await;
+    // Only listings are needed here, which no object-read option changes.
+    let layout = match S3Store::connect(&conf, &aws, &ReadOptions::default(), &bucket).await {
+        Ok(store) => ddl::discover(&store, &prefix, kind).await,
+        Err(e) => ddl::Layout {
+            fallback: Some(e.to_string()),
+            ..ddl::discover_offline(&prefix)
+        },
+    };
+    if let Some(why) = &layout.fallback {
+        warn(&format!(
+            "could not list the layout ({why}): accounts are an injected projection (queries must name them) and every public region is projected"
+        ));
+    }
+    let d = ddl::ddl(kind, &bucket, &layout, database, table);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{};\n\n{};", d.typed, d.raw)?;
+    Ok(())
+}
