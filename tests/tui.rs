@@ -72,7 +72,10 @@ async fn walk_to_intrusion_day(s: &mut Session) {
     // Rows: org-trail, 1111, 4444, guardduty-exports, 1111, 4444.
     s.keys(&["j", "j", "j", "j", "l"]);
     s.settle().await;
-    // Regions of the account: eu-west-1, us-east-1.
+    // The account holds one kind, guardduty.
+    s.keys(&["j", "l"]);
+    s.settle().await;
+    // Regions: eu-west-1, us-east-1.
     s.keys(&["j", "j", "l"]);
     s.settle().await;
     // Days: 2024-05-01, 2024-05-02 (the tree skips the lone 2024/ and 05/ folders).
@@ -97,7 +100,7 @@ async fn intrusion_day_lists_the_findings_and_previews_the_first() {
     walk_to_intrusion_day(&mut s).await;
     let screen = s.render(160, 48);
     assert!(
-        screen.contains("guardduty-exports › 111122223333 › us-east-1 › 2024-05-02"),
+        screen.contains("guardduty-exports › 111122223333 › guardduty › us-east-1 › 2024-05-02"),
         "{screen}"
     );
     assert!(
@@ -262,8 +265,7 @@ async fn failed_objects_are_counted_and_listed_with_their_reason() {
     )
     .unwrap();
     let mut s = open_dirs(&[dir.path().to_path_buf()]).await;
-    // The tree skips the lone AWSLogs/, account, kind, region, year and month: the root is the day,
-    // and `r` reads everything under it.
+    // `r` on the bucket reads everything under it.
     s.keys(&["r"]);
     s.settle().await;
     let screen = s.render(120, 30);
@@ -293,5 +295,122 @@ async fn focus_moves_between_panes_and_the_preview_scrolls() {
     s.keys(&["esc", "esc"]);
     assert_eq!(s.app.focus, Focus::Tree);
     s.keys(&["q"]);
+    assert!(s.app.quit);
+}
+
+/// A bucket whose folder `AWSLogs/222233334444/` cannot be listed (403), the rest readable.
+struct Denied(trawl::source::LocalStore);
+
+#[async_trait::async_trait]
+impl trawl::source::Store for Denied {
+    fn uri(&self, key: &str) -> String {
+        format!("s3://denied/{key}")
+    }
+    async fn list_level(
+        &self,
+        prefix: &str,
+    ) -> Result<trawl::source::Listing, trawl::source::StoreError> {
+        if prefix.contains("222233334444") {
+            return Err(trawl::source::StoreError::new(
+                self.uri(prefix),
+                trawl::source::FailureKind::AccessDenied,
+                "s3:ListBucket not granted",
+            ));
+        }
+        self.0.list_level(prefix).await
+    }
+    async fn list_all(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<trawl::source::ObjectMeta>, trawl::source::StoreError> {
+        self.0.list_all(prefix).await
+    }
+    async fn head(
+        &self,
+        key: &str,
+    ) -> Result<trawl::source::ObjectMeta, trawl::source::StoreError> {
+        self.0.head(key).await
+    }
+    async fn get(&self, key: &str) -> Result<trawl::source::ByteReader, trawl::source::StoreError> {
+        self.0.get(key).await
+    }
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<bytes::Bytes, trawl::source::StoreError> {
+        self.0.get_range(key, start, len).await
+    }
+}
+
+#[tokio::test]
+async fn a_folder_that_cannot_be_listed_shows_its_error_and_the_rest_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    for acct in ["111122223333", "222233334444"] {
+        std::fs::create_dir_all(
+            dir.path()
+                .join(format!("AWSLogs/{acct}/CloudTrail/us-east-1/2024/05/02")),
+        )
+        .unwrap();
+    }
+    let source = trawl::source::Source {
+        store: std::sync::Arc::new(Denied(trawl::source::LocalStore::new(dir.path()))),
+        prefix: String::new(),
+        object: None,
+        name: "s3://denied".into(),
+    };
+    let mut s = Session::open(vec![source]);
+    s.settle().await;
+    // Rows: the bucket, then its two accounts; open the second.
+    s.keys(&["j", "j", "l"]);
+    s.settle().await;
+    let screen = s.render(100, 24);
+    assert!(screen.contains("✗ 222233334444"), "{screen}");
+    assert!(
+        screen.contains("access denied (s3:ListBucket not granted)"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 failed (!)"), "{screen}");
+    // The other account still opens, down to its day (the lone year and month are skipped).
+    s.keys(&["k", "l"]);
+    s.settle().await;
+    s.keys(&["j", "l"]);
+    s.settle().await;
+    s.keys(&["j", "l"]);
+    s.settle().await;
+    let screen = s.render(100, 24);
+    assert!(
+        screen.contains("cloudtrail") && screen.contains("2024-05-02"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
+async fn keys_from_the_config_file_replace_the_table_and_show_in_help() {
+    let config =
+        trawl::tui::config::Config::parse("[keys]\nquit = \"x\"\ndown = [\"j\", \"ctrl-n\"]\n")
+            .unwrap();
+    let keymap = trawl::tui::keymap::Keymap::new(&config.key_overrides());
+    let root = lake();
+    let specs = [root.join(story::ORG_TRAIL_BUCKET).display().to_string()];
+    let sources = source::open_all(&specs, &AwsOptions::default())
+        .await
+        .unwrap();
+    let mut s = Session::with(sources, keymap, trawl::tui::theme::Theme::dark());
+    s.settle().await;
+    s.keys(&["ctrl-n"]);
+    assert_eq!(s.app.tree.cursor, 1);
+    s.keys(&["?"]);
+    let help = s.render(100, 40);
+    assert!(help.contains("j ctrl-n"), "{help}");
+    assert!(
+        help.lines()
+            .any(|l| l.contains(" x ") && l.contains("quit")),
+        "{help}"
+    );
+    s.keys(&["esc", "q"]);
+    assert!(!s.app.quit);
+    s.keys(&["x"]);
     assert!(s.app.quit);
 }

@@ -97,7 +97,7 @@ fn demo_walk_to_the_finding_help_and_quit() {
     );
     assert!(screen.contains("203.0.113.66"), "{screen}");
     assert!(
-        screen.contains("guardduty-exports › 111122223333 › us-east-1 › 2024-05-02"),
+        screen.contains("guardduty-exports › 111122223333 › guardduty › us-east-1 › 2024-05-02"),
         "{screen}"
     );
     send(&session, &["?"]);

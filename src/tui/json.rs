@@ -84,7 +84,9 @@ impl FlatJson {
 
     /// Whether `i` is an opening bracket shown collapsed.
     pub fn is_collapsed(&self, i: u32) -> bool {
-        self.rows[i as usize].is_open() && self.collapsed[i as usize]
+        let r = &self.rows[i as usize];
+        // An empty container is one line (`[]`) whatever its flag says.
+        r.is_open() && (self.collapsed[i as usize] || r.len == 0)
     }
 
     /// The next row on screen (past a collapsed container's contents).
@@ -102,14 +104,14 @@ impl FlatJson {
         let j = i.checked_sub(1)?;
         let r = &self.rows[j as usize];
         // The row before is inside something collapsed only if it is that thing's closing bracket.
-        if r.is_close() && self.collapsed[r.pair as usize] {
+        if r.is_close() && self.is_collapsed(r.pair) {
             return Some(r.pair);
         }
         // A closing bracket inside a collapsed ancestor: climb to the outermost collapsed opener.
         let mut top = j;
         let mut p = self.rows[j as usize].parent;
         while let Some(q) = p {
-            if self.collapsed[q as usize] {
+            if self.is_collapsed(q) {
                 top = q;
             }
             p = self.rows[q as usize].parent;

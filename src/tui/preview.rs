@@ -118,7 +118,7 @@ impl Preview {
     /// `h`: collapse an open container, else go to the parent.
     pub fn left(&mut self) {
         let i = self.cursor as usize;
-        if self.doc.rows[i].is_open() && !self.doc.collapsed[i] {
+        if !self.doc.is_collapsed(self.cursor) && self.doc.rows[i].is_open() {
             self.doc.collapsed[i] = true;
         } else {
             self.parent();
@@ -135,9 +135,10 @@ impl Preview {
             }
             return;
         }
-        if self.doc.collapsed[i] {
+        if self.doc.rows[i].len == 0 {
+        } else if self.doc.collapsed[i] {
             self.doc.collapsed[i] = false;
-        } else if self.doc.rows[i].len > 0 {
+        } else {
             self.cursor += 1;
         }
     }
@@ -180,7 +181,7 @@ impl Preview {
             let mut top = i;
             let mut p = doc.rows[i as usize].parent;
             while let Some(q) = p {
-                if doc.collapsed[q as usize] {
+                if doc.is_collapsed(q) {
                     top = q;
                 }
                 p = doc.rows[q as usize].parent;
@@ -190,7 +191,7 @@ impl Preview {
         self.cursor = outermost(&self.doc, self.cursor);
         self.top = outermost(&self.doc, self.top);
         let r = &self.doc.rows[self.top as usize];
-        if r.is_close() && self.doc.collapsed[r.pair as usize] {
+        if r.is_close() && self.doc.is_collapsed(r.pair) {
             self.top = r.pair;
         }
     }

@@ -93,6 +93,16 @@ fn label_of(prefix: &str) -> String {
     seg.to_string()
 }
 
+/// Whether a lone sub-folder still says something a person needs (an account, a kind, a region):
+/// such a level stays in the tree; `AWSLogs/`, an organization, a lone year or month are skipped.
+fn names_something(parent: &str, child: &str) -> bool {
+    let (p, c) = (Partition::of_prefix(parent), Partition::of_prefix(child));
+    (c.account.is_some() && p.account != c.account)
+        || (c.kind.is_some() && p.kind != c.kind)
+        || (c.region.is_some() && p.region != c.region)
+        || (c.day.day.is_some() && p.day.day.is_none())
+}
+
 /// How a source is named at the tree's root: a folder by its last component, a bucket in full.
 pub fn source_label(name: &str) -> String {
     if name.starts_with("s3://") {
@@ -210,7 +220,10 @@ impl Tree {
                 return Need::Nothing;
             }
         };
-        if listing.objects.is_empty() && listing.folders.len() == 1 {
+        if listing.objects.is_empty()
+            && listing.folders.len() == 1
+            && !names_something(&n.prefix, &listing.folders[0])
+        {
             n.prefix = listing.folders[0].clone();
             return Need::List {
                 node: i,

@@ -110,11 +110,11 @@ fn json_line(p: &Preview, i: u32, t: &Theme, width: usize) -> Line<'static> {
     // A closing bracket carries the comma of the container it closes.
     let has_next = match r.kind {
         RowKind::Close(_) => doc.rows[r.pair as usize].next.is_some(),
-        RowKind::Open(_) if !doc.collapsed[i as usize] => false,
+        RowKind::Open(_) if !doc.is_collapsed(i) => false,
         _ => r.next.is_some(),
     };
     match r.kind {
-        RowKind::Open(c) if doc.collapsed[i as usize] => {
+        RowKind::Open(c) if doc.is_collapsed(i) => {
             spans.push(Span::styled(collapsed_preview(p, i, c, width), punct));
         }
         RowKind::Open(Container::Object) => spans.push(Span::styled("{", punct)),
@@ -149,6 +149,8 @@ fn json_line(p: &Preview, i: u32, t: &Theme, width: usize) -> Line<'static> {
 fn collapsed_preview(p: &Preview, i: u32, c: Container, width: usize) -> String {
     let r = &p.doc.rows[i as usize];
     match c {
+        Container::Array if r.len == 0 => "[]".into(),
+        Container::Object if r.len == 0 => "{}".into(),
         Container::Array => format!("[…{}]", r.len),
         Container::Object => {
             let mut keys = Vec::new();
