@@ -120,3 +120,13 @@ fn demo_walk_to_the_finding_help_and_quit() {
 fn rc_written(p: &Path) -> bool {
     std::fs::read_to_string(p).is_ok_and(|s| s.ends_with('\n'))
 }
+
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new(TMUX)
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
