@@ -77,6 +77,8 @@ fn demo_walk_to_the_finding_help_and_quit() {
         "40",
         &script,
     ]);
+    // Whatever happens below, the session (and the trawl in it) goes away with the test.
+    let _cleanup = KillOnDrop(session.clone());
     let screen = wait_for(&session, "guardduty-exports", Duration::from_secs(60));
     assert!(screen.contains("partitions"), "{screen}");
     // The palette takes the story's account, region and day, then the GuardDuty partition.
