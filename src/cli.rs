@@ -249,6 +249,16 @@ pub async fn load_sources(
     specs: &[String],
     scope: &Scope,
 ) -> anyhow::Result<Loaded> {
+    load_sources_narrowed(global, specs, scope, None).await
+}
+
+/// [`load_sources`] keeping only what `narrow` wants (a pivot's records), the rest never held.
+pub async fn load_sources_narrowed(
+    global: &Global,
+    specs: &[String],
+    scope: &Scope,
+    narrow: Option<(load::Keep, Option<load::RawFilter>)>,
+) -> anyhow::Result<Loaded> {
     let sources: Vec<Source> = source::open_all(specs, &global.aws()).await?;
     let walked = walk::walk(&sources, scope, 16).await;
     for f in &walked.failures {
@@ -269,6 +279,8 @@ pub async fn load_sources(
         concurrency: global.concurrency,
         limits: global.limits(),
         scope: scope.clone(),
+        keep: narrow.as_ref().map(|n| n.0.clone()),
+        prefilter: narrow.and_then(|n| n.1),
         ..LoadOptions::default()
     };
     let results = if global.progress {
@@ -411,7 +423,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     for_terminal(&raw)
                 );
             };
-            let mut loaded = load_sources(&global, &args, &filters.scope()?).await?;
+            let narrow = pivot::load_filters(&target);
+            let mut loaded =
+                load_sources_narrowed(&global, &args, &filters.scope()?, Some(narrow)).await?;
             if target.kind == entity::EntityKind::Key {
                 // The chain is read from everything loaded, not only from what shares the key.
                 let chain = pivot::identity_chain(&loaded.records, &target.value);

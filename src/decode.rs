@@ -59,6 +59,10 @@ pub enum Item {
 
 pub type Sink<'a> = dyn FnMut(Item) -> ControlFlow<()> + 'a;
 
+/// A cheap test on a record's raw JSON text, before it is parsed: a pivot skips the records that
+/// cannot name its entity without building them.
+pub type Prefilter<'a> = Option<&'a (dyn Fn(&[u8]) -> bool + Send + Sync)>;
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
@@ -91,6 +95,17 @@ pub fn is_parquet(head: &[u8]) -> bool {
 /// Decodes a JSON object (gzip or plain) from `input`, calling `sink` for each value and problem.
 /// Returns `Break` when the sink asked to stop.
 pub fn decode_json<R: Read>(input: R, limits: Limits, sink: &mut Sink<'_>) -> ControlFlow<()> {
+    decode_json_with(input, limits, None, sink)
+}
+
+/// [`decode_json`], skipping records whose raw text `prefilter` rejects (they are not counted as
+/// problems: they are simply not asked for).
+pub fn decode_json_with<R: Read>(
+    input: R,
+    limits: Limits,
+    prefilter: Prefilter<'_>,
+    sink: &mut Sink<'_>,
+) -> ControlFlow<()> {
     let mut raw = BufReader::with_capacity(256 << 10, input);
     let gz = match raw.fill_buf() {
         Ok(head) => head.starts_with(&GZIP_MAGIC),
@@ -107,7 +122,12 @@ pub fn decode_json<R: Read>(input: R, limits: Limits, sink: &mut Sink<'_>) -> Co
         read: 0,
         limit: limits.max_object_bytes,
     };
-    decode_text(BufReader::with_capacity(256 << 10, bounded), limits, sink)
+    decode_text(
+        BufReader::with_capacity(256 << 10, bounded),
+        limits,
+        prefilter,
+        sink,
+    )
 }
 
 fn io_problem(line: Option<u64>, e: &io::Error) -> Problem {
@@ -161,7 +181,12 @@ fn starts_envelope(head: &[u8]) -> bool {
         .any(|k| t.starts_with(k) && t[k.len()..].trim_start().starts_with(':'))
 }
 
-fn decode_text<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> ControlFlow<()> {
+fn decode_text<R: BufRead>(
+    mut r: R,
+    limits: Limits,
+    prefilter: Prefilter<'_>,
+    sink: &mut Sink<'_>,
+) -> ControlFlow<()> {
     let first = match skip_whitespace(&mut r) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -176,7 +201,7 @@ fn decode_text<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> Con
     let envelope =
         first == b'[' || (first == b'{' && r.fill_buf().map(starts_envelope).unwrap_or(false));
     if envelope {
-        return decode_stream(r, 1, sink);
+        return decode_stream(r, 1, prefilter, sink);
     }
     if first != b'{' {
         let head = r.fill_buf().map(|b| b.to_vec()).unwrap_or_default();
@@ -193,11 +218,16 @@ fn decode_text<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> Con
             fatal: true,
         }));
     }
-    decode_lines(r, limits, sink)
+    decode_lines(r, limits, prefilter, sink)
 }
 
 /// JSON Lines, one value a line; a first line that is an unfinished value means a pretty document.
-fn decode_lines<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> ControlFlow<()> {
+fn decode_lines<R: BufRead>(
+    mut r: R,
+    limits: Limits,
+    prefilter: Prefilter<'_>,
+    sink: &mut Sink<'_>,
+) -> ControlFlow<()> {
     let mut line = Vec::with_capacity(8 << 10);
     let mut n: u64 = 0;
     let mut seen_value = false;
@@ -224,6 +254,10 @@ fn decode_lines<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> Co
         if trimmed.is_empty() {
             continue;
         }
+        // Only a complete value can be judged by its text: the first line may open a document.
+        if seen_value && prefilter.is_some_and(|keep| !keep(trimmed)) {
+            continue;
+        }
         match serde_json::from_slice::<Value>(trimmed) {
             Ok(v) => {
                 seen_value = true;
@@ -232,7 +266,7 @@ fn decode_lines<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> Co
             Err(e) if e.is_eof() && !seen_value => {
                 // Pretty-printed: hand the text read so far plus the rest to a streaming parser.
                 let rest = io::Cursor::new(std::mem::take(&mut line)).chain(r);
-                return decode_stream(rest, n, sink);
+                return decode_stream(rest, n, prefilter, sink);
             }
             Err(e) => {
                 let message = if std::str::from_utf8(trimmed).is_err() {
@@ -330,7 +364,12 @@ fn explode(v: Value, position: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
 /// The decompressed text is read whole first (bounded by the object limit): parsing a slice is
 /// several times faster than serde_json's byte-at-a-time reader, and the values still come one
 /// element at a time. When the stream breaks, what arrived before is parsed and the break reported.
-fn decode_stream<R: Read>(mut r: R, first_line: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
+fn decode_stream<R: Read>(
+    mut r: R,
+    first_line: u64,
+    prefilter: Prefilter<'_>,
+    sink: &mut Sink<'_>,
+) -> ControlFlow<()> {
     let mut text = Vec::new();
     let read_error = r.read_to_end(&mut text).err();
     let mut de = serde_json::Deserializer::from_slice(&text);
@@ -339,6 +378,7 @@ fn decode_stream<R: Read>(mut r: R, first_line: u64, sink: &mut Sink<'_>) -> Con
     loop {
         // Stop cleanly at the end of the input; anything else is another document.
         let seed = TopSeed {
+            prefilter,
             sink: &mut *sink,
             broke: &mut broke,
             next: first_line + doc,
@@ -393,6 +433,7 @@ fn decode_stream<R: Read>(mut r: R, first_line: u64, sink: &mut Sink<'_>) -> Con
 /// Deserializes one top-level value, streaming the array of an envelope (or a top-level array)
 /// to the sink instead of building it. Yields the value when it was not streamed.
 struct TopSeed<'s, 'a> {
+    prefilter: Prefilter<'s>,
     sink: &'s mut Sink<'a>,
     broke: &'s mut bool,
     next: u64,
@@ -413,7 +454,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        stream_elements(seq, self.sink, self.broke, self.next)?;
+        stream_elements(seq, self.prefilter, self.sink, self.broke, self.next)?;
         Ok(None)
     }
 
@@ -424,6 +465,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         if matches!(first.as_str(), "Records" | "findings" | "Findings") {
             let mut streamed = false;
             map.next_value_seed(ArraySeed {
+                prefilter: self.prefilter,
                 sink: self.sink,
                 broke: self.broke,
                 next: self.next,
@@ -461,6 +503,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
 }
 
 struct ArraySeed<'s, 'a> {
+    prefilter: Prefilter<'s>,
     sink: &'s mut Sink<'a>,
     broke: &'s mut bool,
     next: u64,
@@ -481,7 +524,7 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         *self.streamed = true;
-        stream_elements(seq, self.sink, self.broke, self.next)
+        stream_elements(seq, self.prefilter, self.sink, self.broke, self.next)
     }
     // `"Records": null` and friends hold no records; accept them quietly.
     fn visit_unit<E>(self) -> Result<(), E> {
@@ -495,13 +538,29 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
 
 fn stream_elements<'de, A: SeqAccess<'de>>(
     mut seq: A,
+    prefilter: Prefilter<'_>,
     sink: &mut Sink<'_>,
     broke: &mut bool,
     first: u64,
 ) -> Result<(), A::Error> {
     let mut i = first;
-    while let Some(v) = seq.next_element::<Value>()? {
-        if sink(Item::Value(v, i)).is_break() {
+    loop {
+        let value = match prefilter {
+            None => match seq.next_element::<Value>()? {
+                Some(v) => v,
+                None => break,
+            },
+            // Borrowed raw text: judged without allocating, parsed only when it may be wanted.
+            Some(keep) => match seq.next_element::<&'de serde_json::value::RawValue>()? {
+                None => break,
+                Some(raw) if !keep(raw.get().as_bytes()) => {
+                    i += 1;
+                    continue;
+                }
+                Some(raw) => serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?,
+            },
+        };
+        if sink(Item::Value(value, i)).is_break() {
             *broke = true;
             return Err(serde::de::Error::custom("stopped"));
         }

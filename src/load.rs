@@ -23,7 +23,14 @@ pub struct LoadOptions {
     pub scope: Scope,
     /// Set to stop every load in flight (Esc on screen).
     pub cancel: Arc<AtomicBool>,
+    /// Keeps only the records a caller wants (a pivot's), so the rest is never held.
+    pub keep: Option<Keep>,
+    /// A test on a record's raw text that every wanted record passes; others are not parsed.
+    pub prefilter: Option<RawFilter>,
 }
+
+pub type Keep = Arc<dyn Fn(&Record) -> bool + Send + Sync>;
+pub type RawFilter = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -32,6 +39,8 @@ impl Default for LoadOptions {
             limits: Limits::default(),
             scope: Scope::default(),
             cancel: Arc::new(AtomicBool::new(false)),
+            keep: None,
+            prefilter: None,
         }
     }
 }
@@ -221,6 +230,8 @@ struct Collector {
     partition: Option<Partition>,
     scope: Scope,
     cancel: Arc<AtomicBool>,
+    keep: Option<Keep>,
+    prefilter: Option<RawFilter>,
 }
 
 impl Collector {
@@ -236,6 +247,8 @@ impl Collector {
             partition,
             scope: opts.scope.clone(),
             cancel: opts.cancel.clone(),
+            keep: opts.keep.clone(),
+            prefilter: opts.prefilter.clone(),
         }
     }
 
@@ -252,7 +265,7 @@ impl Collector {
                 let why = not_a_record_if_unknown(&v);
                 match Record::from_value(v, origin, self.partition.as_ref()) {
                     Some(r) => {
-                        if self.scope.admits(&r) {
+                        if self.scope.admits(&r) && self.keep.as_ref().is_none_or(|k| k(&r)) {
                             self.result.records.push(r);
                         }
                     }
@@ -298,7 +311,11 @@ impl Collector {
         let mut reader = BufReader::with_capacity(256 << 10, input);
         let is_parquet = reader.fill_buf().map(decode::is_parquet).unwrap_or(false);
         if !is_parquet {
-            let flow = decode::decode_json(reader, limits, &mut |item| self.push(item));
+            let prefilter = self.prefilter.clone();
+            let flow =
+                decode::decode_json_with(reader, limits, prefilter.as_deref(), &mut |item| {
+                    self.push(item)
+                });
             return self.finish(flow);
         }
         let mut bytes = Vec::new();

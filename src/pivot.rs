@@ -2,7 +2,10 @@
 //! holds record numbers rather than copies), and the identity chain that ties a temporary key to
 //! the event that issued it and to the role or user behind it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -13,32 +16,46 @@ use crate::record::{format_time, Record, RecordKind};
 /// Entity → the numbers of the records that name it.
 #[derive(Debug, Default)]
 pub struct PivotIndex {
-    postings: HashMap<(EntityKind, Box<str>), Vec<u32>>,
+    /// One map per kind, keyed by the value: lookups borrow the value instead of building a key.
+    postings: HashMap<EntityKind, FxHashMap<Box<str>, Vec<u32>>>,
+    entities: usize,
 }
 
 /// IAM names are unique in an account whatever their path, and session ARNs carry no path: index
 /// role and user ARNs without it, so `role/service-role/x` and `role/x` meet.
-fn index_key(e: &Entity) -> (EntityKind, Box<str>) {
+fn index_key(e: &Entity) -> Cow<'_, str> {
     if e.kind == EntityKind::Principal {
         if let Some((head, resource)) = e.value.split_once(":iam::") {
             if let Some((account, rest)) = resource.split_once(':') {
                 for kind in ["role/", "user/"] {
                     if let Some(path_and_name) = rest.strip_prefix(kind) {
                         let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-                        return (e.kind, format!("{head}:iam::{account}:{kind}{name}").into());
+                        if name.len() != path_and_name.len() {
+                            return Cow::Owned(format!("{head}:iam::{account}:{kind}{name}"));
+                        }
                     }
                 }
             }
         }
     }
-    (e.kind, e.value.as_str().into())
+    Cow::Borrowed(&e.value)
 }
 
 impl PivotIndex {
     /// Indexes record number `id` under each of its entities.
     pub fn add(&mut self, id: u32, entities: &[Entity]) {
         for e in entities {
-            let ids = self.postings.entry(index_key(e)).or_default();
+            let key = index_key(e);
+            let by_value = self.postings.entry(e.kind).or_default();
+            let ids = match by_value.get_mut(key.as_ref()) {
+                Some(ids) => ids,
+                None => {
+                    self.entities += 1;
+                    by_value
+                        .entry(key.into_owned().into_boxed_str())
+                        .or_default()
+                }
+            };
             // Entities of one record are deduplicated, but two spellings can share a key.
             if ids.last() != Some(&id) {
                 ids.push(id);
@@ -57,7 +74,8 @@ impl PivotIndex {
     /// The records that share `target`, in the order they were added.
     pub fn lookup(&self, target: &Entity) -> &[u32] {
         self.postings
-            .get(&index_key(target))
+            .get(&target.kind)
+            .and_then(|m| m.get(index_key(target).as_ref()))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -67,8 +85,65 @@ impl PivotIndex {
     }
 
     pub fn entities(&self) -> usize {
-        self.postings.len()
+        self.entities
     }
+}
+
+/// Text that every record naming `target` contains, whatever field names it: the test that lets
+/// a pivot skip parsing the rest. `None` when the entity can be spelled several ways (IPv6,
+/// non-ASCII names).
+pub fn needle(target: &Entity) -> Option<String> {
+    let v = target.value.as_str();
+    if !v.is_ascii() || v.contains(['"', '\\']) || v.is_empty() {
+        return None;
+    }
+    match target.kind {
+        EntityKind::Ip => v.parse::<std::net::Ipv4Addr>().ok().map(|_| v.to_string()),
+        // A role or user ARN also finds sessions and paths: only the name is sure to be there.
+        EntityKind::Principal => {
+            match v.split_once(":iam::").and_then(|(_, r)| r.split_once(':')) {
+                Some((_, resource))
+                    if resource.starts_with("role/") || resource.starts_with("user/") =>
+                {
+                    resource.rsplit('/').next().map(str::to_string)
+                }
+                _ => Some(v.to_string()),
+            }
+        }
+        _ => Some(v.to_string()),
+    }
+}
+
+/// Whether a record hands out credentials (the links an identity chain is made of).
+pub fn issues_credentials(r: &Record) -> bool {
+    r.kind == RecordKind::CloudTrail
+        && (str_at(
+            &r.value,
+            &["responseElements", "credentials", "accessKeyId"],
+        )
+        .is_some()
+            || str_at(&r.value, &["responseElements", "accessKey", "accessKeyId"]).is_some())
+}
+
+/// What a pivot on `target` needs loaded: its matches, and for a key the events that issue keys
+/// (its chain); with the raw-text test that lets the rest go unparsed.
+pub fn load_filters(target: &Entity) -> (crate::load::Keep, Option<crate::load::RawFilter>) {
+    let chain = target.kind == EntityKind::Key;
+    let t = target.clone();
+    let keep: crate::load::Keep = std::sync::Arc::new(move |r: &Record| {
+        r.entities.iter().any(|e| crate::entity::matches(&t, e)) || (chain && issues_credentials(r))
+    });
+    let raw = needle(target).map(|n| {
+        let finder = memchr::memmem::Finder::new(n.as_bytes()).into_owned();
+        let credentials = memchr::memmem::Finder::new(b"\"credentials\"").into_owned();
+        let access_key = memchr::memmem::Finder::new(b"\"accessKey\"").into_owned();
+        let filter: crate::load::RawFilter = std::sync::Arc::new(move |text: &[u8]| {
+            finder.find(text).is_some()
+                || (chain && (credentials.find(text).is_some() || access_key.find(text).is_some()))
+        });
+        filter
+    });
+    (keep, raw)
 }
 
 /// Records per kind and per time bucket, for the pivot's header and its small histogram.
@@ -331,6 +406,28 @@ mod tests {
         );
         assert!(chain[0].describe().starts_with("ASIAAAAAAAAAAAAAAAA3 issued by AssumeRole at 2024-05-02T04:30:00Z to arn:aws:sts::444455556666"));
         assert!(identity_chain(&records, "ASIANOTISSUEDHERE000").is_empty());
+    }
+
+    #[test]
+    fn needles_are_text_every_match_contains() {
+        assert_eq!(
+            needle(&e(EntityKind::Ip, "203.0.113.66")).as_deref(),
+            Some("203.0.113.66")
+        );
+        assert_eq!(needle(&e(EntityKind::Ip, "2001:db8::1")), None);
+        assert_eq!(
+            needle(&e(
+                EntityKind::Principal,
+                "arn:aws:iam::111122223333:role/service-role/app"
+            ))
+            .as_deref(),
+            Some("app")
+        );
+        assert_eq!(
+            needle(&e(EntityKind::Key, "ASIAQNZGKR3XW7TE2M5D")).as_deref(),
+            Some("ASIAQNZGKR3XW7TE2M5D")
+        );
+        assert_eq!(needle(&e(EntityKind::User, "josé")), None);
     }
 
     #[test]
