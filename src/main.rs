@@ -7,7 +7,15 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h (the same index in the v2 and v3 sources it bundles).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> std::process::ExitCode {
+    // mimalloc hands freed pages back to the OS after 10 ms and faults them in again for the
+    // next object; a load frees and allocates in waves, so keep them (measured on `trawl
+    // records`: 1.8 s instead of 2.8 s, system time 0.13 s instead of 0.81 s).
+    // SAFETY: a process-wide option, set before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     // clap exits with status 2 on bad usage by itself.
     let cli = trawl::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
