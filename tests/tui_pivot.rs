@@ -184,6 +184,13 @@ async fn pivot_from_the_exfiltration_finding_to_the_ip_then_the_stolen_key_and_b
         screen.contains(&format!("pivot: {} › ASIAQNZ", story::ATTACKER_IP)),
         "{screen}"
     );
+    // At 80x24 the chain takes one line and the timeline still shows its first rows.
+    let small = s.render(80, 24);
+    assert!(small.contains("issued by AssumeRole"), "{small}");
+    assert!(
+        small.contains("AssumeRole") && small.contains("GetParameters"),
+        "{small}"
+    );
 
     // `[` back to the IP, `]` forward to the key, Esc to the plain list.
     s.keys(&["["]);
@@ -229,4 +236,47 @@ async fn help_lists_the_pivot_keys_and_the_chooser_closes_with_esc() {
     // No pivot yet: `[` says so instead of doing something.
     s.keys(&["["]);
     assert!(s.app.message.as_deref().unwrap_or("").contains("no pivot"));
+}
+
+#[tokio::test]
+async fn hostile_entity_values_are_escaped_in_the_chooser_the_view_and_the_breadcrumb() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/02");
+    std::fs::create_dir_all(&day).unwrap();
+    std::fs::write(
+        day.join("111122223333_CloudTrail_us-east-1_20240502T0400Z_BBBBBBBBBBBBBBBB.json"),
+        br#"{"Records":[{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventTime":"2024-05-02T04:00:00Z","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.66","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/x\u001b[31m\u202egpj"}}]}"#,
+    )
+    .unwrap();
+    let sources = source::open_all(&[dir.path().display().to_string()], &AwsOptions::default())
+        .await
+        .unwrap();
+    let mut s = Session::open(sources);
+    s.settle().await;
+    s.keys(&["r"]);
+    s.settle().await;
+    s.keys(&["p"]);
+    let chooser = s.render(120, 30);
+    assert!(chooser.contains("x\\u001b[31m\\u202egpj"), "{chooser}");
+    let hostile = {
+        let Some(Overlay::Chooser(c)) = &s.app.overlay else {
+            panic!("{chooser}");
+        };
+        c.items
+            .iter()
+            .find(|(e, _)| e.kind == EntityKind::Principal)
+            .expect("the user ARN is an entity")
+            .0
+            .clone()
+    };
+    choose(&mut s, &hostile);
+    let screen = s.render(120, 30);
+    assert!(s.app.pivots.active);
+    assert!(screen.contains("pivot: arn:aws:iam::"), "{screen}");
+    assert!(screen.contains("\\u202egpj"), "{screen}");
+    for raw in [chooser, screen] {
+        assert!(!raw.contains('\u{1b}') && !raw.contains('\u{202e}'));
+    }
 }

@@ -788,7 +788,10 @@ impl App {
         if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(200) {
             self.rebuild_records();
         }
-        self.pivots.refresh(&self.records);
+        // The pivot follows the list's throttled merges, not every object that arrives.
+        if !self.records.stale {
+            self.pivots.refresh(&self.records);
+        }
         self.sync_preview();
     }
 

@@ -148,8 +148,29 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
             theme.fg(theme.c.dim),
         ));
     }
+    // Chain lines are long (ARNs, the object they are written in): wrapped, a few lines each
+    // when the pane is tall, one when it is short (80x24) so the timeline keeps its rows.
+    let per_link = if inner.height >= 20 { 3 } else { 1 };
     for link in &frame.chain {
-        head.push(Line::raw(fit(&format!("⛓ {}", for_terminal(link)), w)));
+        let text = format!("⛓ {}", for_terminal(link));
+        let chars: Vec<char> = text.chars().collect();
+        let first = w.max(8);
+        let rest = first.saturating_sub(2).max(1);
+        let mut at = 0;
+        for n in 0..per_link {
+            if at >= chars.len() {
+                break;
+            }
+            let take = if n == 0 { first } else { rest };
+            let piece: String = chars[at..(at + take).min(chars.len())].iter().collect();
+            at += take;
+            let piece = if n + 1 == per_link && at < chars.len() {
+                fit(&format!("{piece}…"), take)
+            } else {
+                piece
+            };
+            head.push(Line::raw(if n == 0 { piece } else { format!("  {piece}") }));
+        }
     }
     // The header never takes the whole pane: the timeline keeps at least a few rows.
     let head_h = (head.len() as u16).min(inner.height.saturating_sub(4));
@@ -166,15 +187,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     };
     scroll_to(&mut frame.offset, frame.cursor, height);
     let tw = table_area.width;
+    // What and when first; the event (finding types are long) before the principal.
+    const EVENT_MIN: u16 = 26;
     let mut cols: Vec<(SortKey, &str, u16)> = vec![
         (SortKey::Time, "time", 14),
         (SortKey::Kind, "", 4),
-        (SortKey::Event, "event / finding", 24),
+        (SortKey::Event, "event / finding", EVENT_MIN),
     ];
-    let mut used = 14 + 4 + 24 + 2;
+    let mut used = 14 + 4 + EVENT_MIN + 2;
     for (k, name, width) in [
         (SortKey::Ip, "ip", 15),
-        (SortKey::Principal, "principal", 24),
+        (SortKey::Principal, "principal", 18),
         (SortKey::Account, "account", 12),
     ] {
         if used + 1 + width > tw {
@@ -183,7 +206,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         cols.push((k, name, width));
         used += width + 1;
     }
-    cols[2].2 += tw.saturating_sub(used);
+    let mut spare = tw.saturating_sub(used);
+    let grow = spare.min(56 - EVENT_MIN);
+    cols[2].2 += grow;
+    spare -= grow;
+    match cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
+        Some(c) => c.2 += spare,
+        None => cols[2].2 += spare,
+    }
     let header = Row::new(cols.iter().map(|(_, name, _)| {
         ratatui::widgets::Cell::from(name.to_string()).style(
             Style::default()
