@@ -134,6 +134,14 @@ async fn pivot_from_the_exfiltration_finding_to_the_ip_then_the_stolen_key_and_b
         .unwrap_or_else(|| panic!("{chooser}"));
     assert!(ip_line.contains(&total.to_string()), "{ip_line}");
 
+    // Each entity's count is how many loaded records name it, as the pivot will find them.
+    let Some(Overlay::Chooser(c)) = &s.app.overlay else {
+        panic!("{chooser}");
+    };
+    for (e, n) in &c.items {
+        let (g, t, o) = expected_counts(&s, e);
+        assert_eq!(*n, g + t + o, "{e:?}");
+    }
     choose(&mut s, &ip);
     let screen = s.render(160, 48);
     assert!(s.app.pivots.active);

@@ -312,6 +312,8 @@ impl App {
     }
 
     fn find(&mut self, forward: bool) {
+        // Find walks the plain list: it is shown, not moved behind the pivot view.
+        self.pivots.active = false;
         match self.records.find(forward) {
             Ok(true) => {}
             Ok(false) if self.records.find_text.is_empty() => {

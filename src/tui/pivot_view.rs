@@ -82,7 +82,19 @@ impl Pivots {
         let items = rec
             .entities
             .iter()
-            .map(|e| (e.clone(), self.index.count(e)))
+            .map(|e| {
+                // A role (or role id) also matches its sessions, which the index keeps apart:
+                // those are counted as the pivot will find them, so the two numbers agree.
+                let n = if matches!(e.kind, EntityKind::Principal | EntityKind::PrincipalId) {
+                    recs.rows
+                        .iter()
+                        .filter(|r| r.rec.entities.iter().any(|c| entity::matches(e, c)))
+                        .count()
+                } else {
+                    self.index.count(e)
+                };
+                (e.clone(), n)
+            })
             .collect();
         Some(Chooser { items, cursor: 0 })
     }
