@@ -10,6 +10,7 @@ use super::keymap::{Action, Keymap};
 use super::loader::{LoadRequest, Loader};
 use super::msg::{LoadGen, Msg};
 use super::palette::{Palette, Target};
+use super::pivot_view::{Chooser, Pivots};
 use super::preview::{osc52, CopyWhat, Preview, OSC52_LIMIT};
 use super::records::Records;
 use super::theme::Theme;
@@ -40,6 +41,8 @@ pub enum Overlay {
         scroll: usize,
     },
     Palette(Palette),
+    /// The entities of the selected record, to pivot on one.
+    Chooser(Chooser),
     Input {
         kind: InputKind,
         text: String,
@@ -76,6 +79,7 @@ pub struct LoadState {
 pub struct App {
     pub tree: Tree,
     pub records: Records,
+    pub pivots: Pivots,
     pub preview: Preview,
     pub focus: Focus,
     pub overlay: Option<Overlay>,
@@ -109,6 +113,7 @@ impl App {
         let mut app = App {
             tree: Tree::new(&sources),
             records: Records::default(),
+            pivots: Pivots::default(),
             preview: Preview::default(),
             focus: Focus::Tree,
             overlay: None,
@@ -202,10 +207,10 @@ impl App {
 
     /// Puts the text on the terminal's clipboard (OSC 52), or in a file when it is too big for it.
     fn copy(&mut self, what: CopyWhat) {
-        let text = self
-            .records
-            .selected()
-            .and_then(|r| self.preview.copy_text(what, &r.value));
+        let text = self.selected_index().and_then(|i| {
+            self.preview
+                .copy_text(what, &self.records.rows[i].rec.value)
+        });
         let Some(text) = text else {
             self.message = Some("nothing to copy: no record is shown".into());
             return;
@@ -286,6 +291,18 @@ impl App {
                 }
             }
             Action::Back if self.load.as_ref().is_some_and(|l| !l.done) => self.cancel_load(),
+            Action::Pivot => self.open_chooser(),
+            Action::PivotBack | Action::PivotForward => {
+                if self.pivots.walk(action == Action::PivotForward) {
+                    self.pivots.refresh(&self.records);
+                    self.focus = Focus::Records;
+                } else if self.pivots.history.is_empty() {
+                    self.message =
+                        Some("no pivot yet: p on a record pivots on its entities".into());
+                } else {
+                    self.message = Some("no further pivot that way".into());
+                }
+            }
             _ => match self.focus {
                 Focus::Tree => self.tree_action(action),
                 Focus::Records => self.records_action(action),
@@ -295,6 +312,8 @@ impl App {
     }
 
     fn find(&mut self, forward: bool) {
+        // Find walks the plain list: it is shown, not moved behind the pivot view.
+        self.pivots.active = false;
         match self.records.find(forward) {
             Ok(true) => {}
             Ok(false) if self.records.find_text.is_empty() => {
@@ -357,6 +376,22 @@ impl App {
 
     fn records_action(&mut self, action: Action) {
         let page = (self.records_page / 2).max(1) as isize;
+        if let Some(f) = self.pivots.current_mut() {
+            match action {
+                Action::Down => f.move_by(1),
+                Action::Up => f.move_by(-1),
+                Action::Top => f.move_by(isize::MIN / 2),
+                Action::Bottom => f.move_by(isize::MAX / 2),
+                Action::PageDown => f.move_by(page),
+                Action::PageUp => f.move_by(-page),
+                Action::Right | Action::Open => self.focus = Focus::Preview,
+                // Esc leaves the pivot view for the plain list; the history stays for `[`/`]`.
+                Action::Back => self.pivots.active = false,
+                Action::Left => self.focus = Focus::Tree,
+                _ => {}
+            }
+            return;
+        }
         match action {
             Action::Down => self.records.move_by(1),
             Action::Up => self.records.move_by(-1),
@@ -431,8 +466,39 @@ impl App {
                 })
             }
             Overlay::Palette(p) => self.palette_key(p, ev),
+            Overlay::Chooser(c) => self.chooser_key(c, ev),
             Overlay::Input { kind, text, before } => self.input_key(kind, text, before, ev),
         };
+    }
+
+    /// `p`: the entities of the record shown, with how many loaded records share each.
+    fn open_chooser(&mut self) {
+        let Some(i) = self.selected_index() else {
+            self.message = Some("nothing to pivot on: no record is selected".into());
+            return;
+        };
+        match self.pivots.chooser(&self.records, i) {
+            Some(c) => self.overlay = Some(Overlay::Chooser(c)),
+            None => self.message = Some("this record names no IP, key or principal".into()),
+        }
+    }
+
+    fn chooser_key(&mut self, mut c: Chooser, ev: KeyEvent) -> Option<Overlay> {
+        match self.keymap.action(&ev) {
+            Some(Action::Down) => c.cursor = (c.cursor + 1).min(c.items.len().saturating_sub(1)),
+            Some(Action::Up) => c.cursor = c.cursor.saturating_sub(1),
+            Some(Action::Top) => c.cursor = 0,
+            Some(Action::Bottom) => c.cursor = c.items.len().saturating_sub(1),
+            Some(Action::Open | Action::Right) => {
+                let target = c.items.get(c.cursor)?.0.clone();
+                self.pivots.open(&self.records, target);
+                self.focus = Focus::Records;
+                return None;
+            }
+            Some(Action::Back | Action::Quit) => return None,
+            _ => {}
+        }
+        Some(Overlay::Chooser(c))
     }
 
     fn open_palette(&mut self) {
@@ -572,6 +638,7 @@ impl App {
         }
         let label = self.tree.path(i).join(" › ");
         self.records.clear();
+        self.pivots.reset();
         self.preview.clear();
         let gen = self.loader.load(req.clone());
         self.load = Some(LoadState {
@@ -723,13 +790,26 @@ impl App {
         if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(200) {
             self.rebuild_records();
         }
+        // The pivot follows the list's throttled merges, not every object that arrives.
+        if !self.records.stale {
+            self.pivots.refresh(&self.records);
+        }
         self.sync_preview();
+    }
+
+    /// The record the user has in hand: the pivot view's row when it is shown, else the list's.
+    pub fn selected_index(&self) -> Option<usize> {
+        if self.pivots.active {
+            self.pivots.selected_index()
+        } else {
+            self.records.selected_index()
+        }
     }
 
     /// Shows the record under the list's cursor in the record pane (nothing when it is already).
     fn sync_preview(&mut self) {
         let gen = self.load.as_ref().map_or(0, |l| l.gen);
-        match self.records.selected_index() {
+        match self.selected_index() {
             Some(i) => {
                 let rec = &self.records.rows[i].rec;
                 self.preview.show((gen, i), rec);

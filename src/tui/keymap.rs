@@ -37,6 +37,9 @@ pub enum Action {
     ExpandDeep,
     Zoom,
     Copy,
+    Pivot,
+    PivotBack,
+    PivotForward,
     Palette,
     Failures,
     Help,
@@ -95,6 +98,9 @@ bindings! {
     ExpandDeep "expand_deep" "Record" ["E"] "expand the node, its siblings and all inside";
     Zoom "zoom" "Record" ["z"] "the record full screen (Enter in the record too)";
     Copy "copy" "Record" ["y"] "copy (OSC 52): yy value, yp path, yq jq path, yr record";
+    Pivot "pivot" "Pivot" ["p"] "pivot: choose an entity of the record (IP, key, principal) and see every loaded record naming it";
+    PivotBack "pivot_back" "Pivot" ["["] "the previous pivot in the history (Esc leaves the pivot view)";
+    PivotForward "pivot_forward" "Pivot" ["]"] "the next pivot in the history";
     Palette "palette" "General" [":"] "palette: fuzzy search over actions and partitions (:1111 use1 0502)";
     Failures "failures" "General" ["!"] "objects and folders that failed, with the reason";
     Help "help" "General" ["?"] "this help";

@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod loader;
 pub mod msg;
 pub mod palette;
+pub mod pivot_view;
 pub mod preview;
 pub mod records;
 pub mod theme;

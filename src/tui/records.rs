@@ -82,6 +82,9 @@ pub struct Records {
     /// The user moved in this list: a growing list keeps their record under the cursor; until
     /// then the cursor stays on the first row.
     pub moved: bool,
+    /// Changes whenever row indices stop meaning what they meant (cleared, findings deduplicated),
+    /// so what points into `rows` (the pivots) knows to start again.
+    pub epoch: u64,
 }
 
 impl Records {
@@ -93,6 +96,7 @@ impl Records {
         self.stale = false;
         self.moved = false;
         self.viewed = 0;
+        self.epoch += 1;
     }
 
     pub fn push(&mut self, recs: Vec<Record>) {
@@ -119,6 +123,7 @@ impl Records {
         self.rows = recs.into_iter().map(Row::new).collect();
         // Rows were removed: indices changed, so the view is built again from nothing.
         self.viewed = usize::MAX;
+        self.epoch += 1;
     }
 
     pub fn selected(&self) -> Option<&Record> {

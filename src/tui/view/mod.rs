@@ -4,6 +4,7 @@
 
 mod overlay;
 mod partitions;
+mod pivot;
 mod preview;
 mod records;
 mod status;
@@ -28,7 +29,11 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     } else {
         let (tree, list, detail) = panes(main);
         partitions::draw(f, tree, app, app.focus == Focus::Tree);
-        records::draw(f, list, app, app.focus == Focus::Records);
+        if app.pivots.active {
+            pivot::draw(f, list, app, app.focus == Focus::Records);
+        } else {
+            records::draw(f, list, app, app.focus == Focus::Records);
+        }
         preview::draw(f, detail, app, app.focus == Focus::Preview);
     }
     status::draw(f, status_line, app);

@@ -1,5 +1,5 @@
-//! Windows over the panes: help (rendered from the keymap table), the failures list, and the
-//! palette.
+//! Windows over the panes: help (rendered from the keymap table), the failures list, the
+//! palette, and the pivot's entity chooser (drawn in pivot.rs).
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -12,7 +12,7 @@ use crate::escape::for_terminal;
 use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::DEFAULT;
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     let [_, mid, _] = Layout::horizontal([
@@ -35,11 +35,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Some(Overlay::Help { scroll }) => help(f, area, app, *scroll),
         Some(Overlay::Failures { scroll }) => failures(f, area, app, *scroll),
         Some(Overlay::Palette(_)) => palette(f, area, app),
+        Some(Overlay::Chooser(_)) => super::pivot::chooser(f, area, app),
         _ => {}
     }
 }
 
-fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
+pub(super) fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
     let block = Block::bordered()
         .title(title.to_string())
         .border_style(app.theme.border(true))

@@ -17,7 +17,12 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     let theme = &app.theme;
-    let mut title = match app.records.selected() {
+    // In the pivot view the record shown is the pivot's row, counted within the pivot.
+    let (pos, len) = match app.pivots.current() {
+        Some(f) => (f.cursor, f.rows.len()),
+        None => (app.records.cursor, app.records.view.len()),
+    };
+    let mut title = match app.selected_index().map(|i| &app.records.rows[i].rec) {
         Some(r) => {
             let object = r
                 .origin
@@ -27,8 +32,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
                 .unwrap_or(&r.origin.object);
             format!(
                 " record {}/{} · {}:{} ",
-                thousands(app.records.cursor + 1),
-                thousands(app.records.view.len()),
+                thousands(pos + 1),
+                thousands(len),
                 for_terminal(object),
                 r.origin.position
             )

@@ -147,7 +147,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     );
 }
 
-fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::Theme) -> Cell<'a> {
+pub(super) fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::Theme) -> Cell<'a> {
     let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
     match k {
         SortKey::Time => Cell::from(

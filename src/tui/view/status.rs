@@ -44,8 +44,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if failed > 0 {
         right.push_str(&format!("· {failed} failed (!) "));
     }
-    // The breadcrumb of the tree's cursor; a failed folder says why instead.
+    // The breadcrumb of the pivots when one is shown, else of the tree's cursor; a failed folder
+    // says why instead.
     let left = match app.tree.selected() {
+        _ if app.pivots.active => super::pivot::breadcrumb(app).unwrap_or_default(),
         Some(i) => match &app.tree.node(i).listed {
             Listed::Failed(why) => format!(" ✗ {}", for_terminal(why)),
             _ => format!(" {}", for_terminal(&app.tree.path(i).join(" › "))),

@@ -1,0 +1,252 @@
+//! The pivot drawn: the entity chooser window, and the pivot view that takes the record pane's
+//! place (a header with the entity, counts per kind and a histogram over time, a key's identity
+//! chain, then the timeline of the records that name it).
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::overlay::{centered, window};
+use super::records::cell;
+use super::{fit, scroll_to, thousands};
+use crate::entity::Entity;
+use crate::escape::for_terminal;
+use crate::pivot::overview;
+use crate::tui::app::{App, Overlay};
+use crate::tui::records::SortKey;
+
+/// Eighths of a cell, for the histogram.
+const BLOCKS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// `ip 203.0.113.66`, escaped: the value comes from the logs.
+pub fn entity_label(e: &Entity) -> String {
+    format!("{} {}", e.kind.as_str(), for_terminal(&e.value))
+}
+
+/// The histogram of `buckets` as block characters, the tallest bucket a full block.
+pub fn sparkline(buckets: &[usize]) -> String {
+    let max = buckets.iter().copied().max().unwrap_or(0).max(1);
+    buckets
+        .iter()
+        .map(|&n| {
+            // Any record at all shows, however small next to the tallest.
+            let h = if n == 0 {
+                0
+            } else {
+                (n * 8).div_ceil(max).max(1)
+            };
+            BLOCKS[h.min(8)]
+        })
+        .collect()
+}
+
+pub fn chooser(f: &mut Frame, area: Rect, app: &App) {
+    let Some(Overlay::Chooser(c)) = &app.overlay else {
+        return;
+    };
+    let h = (c.items.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let r = centered(area, 96.min(area.width.saturating_sub(4)), h);
+    let inner = window(
+        f,
+        r,
+        app,
+        " pivot on · records sharing it · j/k Enter · Esc ",
+    );
+    let height = inner.height as usize;
+    let start = c.cursor.saturating_sub(height.saturating_sub(1));
+    let w = inner.width as usize;
+    let lines: Vec<Line> = c
+        .items
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(height)
+        .map(|(pos, (e, n))| {
+            let count = format!("{:>7}", thousands(*n));
+            let kind = format!("{:<13}", e.kind.as_str());
+            let value = fit(&for_terminal(&e.value), w.saturating_sub(count.len() + 16));
+            let mut line = Line::from(vec![
+                Span::styled(format!(" {kind}"), app.theme.fg(app.theme.c.dim)),
+                Span::raw(format!(
+                    "{value:<width$}",
+                    width = w.saturating_sub(count.len() + 16)
+                )),
+                Span::styled(count, app.theme.fg(app.theme.c.title)),
+            ]);
+            if pos == c.cursor {
+                line = line.style(app.theme.selected(true));
+            }
+            line
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
+    let theme = &app.theme;
+    let Some(frame) = app.pivots.current() else {
+        return;
+    };
+    let title = format!(
+        " pivot {}/{} · {} · {} records ",
+        app.pivots.at + 1,
+        app.pivots.history.len(),
+        fit(&entity_label(&frame.target), 60),
+        thousands(frame.rows.len())
+    );
+    let block = Block::bordered()
+        .title(title)
+        .border_style(theme.border(focused))
+        .title_style(theme.fg(theme.c.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = inner.width as usize;
+    let recs = &app.records;
+    let shared = frame.rows.iter().map(|&i| &recs.rows[i as usize].rec);
+    let o = overview(shared, w.saturating_sub(2).clamp(1, 120));
+    let bold = Style::default()
+        .fg(theme.c.title)
+        .add_modifier(Modifier::BOLD);
+    let mut head = vec![
+        Line::from(vec![Span::styled(
+            fit(&entity_label(&frame.target), w),
+            bold,
+        )]),
+        Line::from(vec![
+            Span::styled(
+                format!("GuardDuty {}", thousands(o.guardduty)),
+                theme.fg(theme.c.guardduty),
+            ),
+            Span::raw(" · "),
+            Span::styled(
+                format!("CloudTrail {}", thousands(o.cloudtrail)),
+                theme.fg(theme.c.cloudtrail),
+            ),
+            Span::raw(" · "),
+            Span::styled(
+                format!("OCSF {}", thousands(o.ocsf)),
+                theme.fg(theme.c.ocsf),
+            ),
+        ]),
+    ];
+    if let (Some(first), Some(last)) = (o.first, o.last) {
+        head.push(Line::styled(
+            format!(" {} ", sparkline(&o.buckets)),
+            theme.fg(theme.c.title),
+        ));
+        head.push(Line::styled(
+            fit(
+                &format!(
+                    " {} … {}",
+                    first.format("%m-%d %H:%M:%S"),
+                    last.format("%m-%d %H:%M:%S")
+                ),
+                w,
+            ),
+            theme.fg(theme.c.dim),
+        ));
+    }
+    // Chain lines are long (ARNs, the object they are written in): wrapped, a few lines each
+    // when the pane is tall, one when it is short (80x24) so the timeline keeps its rows.
+    let per_link = if inner.height >= 20 { 3 } else { 1 };
+    for link in &frame.chain {
+        let text = format!("⛓ {}", for_terminal(link));
+        let chars: Vec<char> = text.chars().collect();
+        let first = w.max(8);
+        let rest = first.saturating_sub(2).max(1);
+        let mut at = 0;
+        for n in 0..per_link {
+            if at >= chars.len() {
+                break;
+            }
+            let take = if n == 0 { first } else { rest };
+            let piece: String = chars[at..(at + take).min(chars.len())].iter().collect();
+            at += take;
+            let piece = if n + 1 == per_link && at < chars.len() {
+                fit(&format!("{piece}…"), take)
+            } else {
+                piece
+            };
+            head.push(Line::raw(if n == 0 { piece } else { format!("  {piece}") }));
+        }
+    }
+    // The header never takes the whole pane: the timeline keeps at least a few rows.
+    let head_h = (head.len() as u16).min(inner.height.saturating_sub(4));
+    let [head_area, table_area] =
+        ratatui::layout::Layout::vertical([Constraint::Length(head_h), Constraint::Fill(1)])
+            .areas(inner);
+    f.render_widget(Paragraph::new(head), head_area);
+
+    let height = table_area.height.saturating_sub(1) as usize;
+    app.records_page = height;
+    let theme = &app.theme;
+    let Some(frame) = app.pivots.current_mut() else {
+        return;
+    };
+    scroll_to(&mut frame.offset, frame.cursor, height);
+    let tw = table_area.width;
+    // What and when first; the event (finding types are long) before the principal.
+    const EVENT_MIN: u16 = 26;
+    let mut cols: Vec<(SortKey, &str, u16)> = vec![
+        (SortKey::Time, "time", 14),
+        (SortKey::Kind, "", 4),
+        (SortKey::Event, "event / finding", EVENT_MIN),
+    ];
+    let mut used = 14 + 4 + EVENT_MIN + 2;
+    for (k, name, width) in [
+        (SortKey::Ip, "ip", 15),
+        (SortKey::Principal, "principal", 18),
+        (SortKey::Account, "account", 12),
+    ] {
+        if used + 1 + width > tw {
+            break;
+        }
+        cols.push((k, name, width));
+        used += width + 1;
+    }
+    let mut spare = tw.saturating_sub(used);
+    let grow = spare.min(56 - EVENT_MIN);
+    cols[2].2 += grow;
+    spare -= grow;
+    match cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
+        Some(c) => c.2 += spare,
+        None => cols[2].2 += spare,
+    }
+    let header = Row::new(cols.iter().map(|(_, name, _)| {
+        ratatui::widgets::Cell::from(name.to_string()).style(
+            Style::default()
+                .fg(theme.c.dim)
+                .add_modifier(Modifier::BOLD),
+        )
+    }));
+    let recs = &app.records;
+    let rows: Vec<Row> = (frame.offset..(frame.offset + height).min(frame.rows.len()))
+        .map(|pos| {
+            let r = &recs.rows[frame.rows[pos] as usize].rec;
+            let mut row = Row::new(cols.iter().map(|(k, _, _)| cell(r, *k, theme)));
+            if pos == frame.cursor {
+                row = row.style(theme.selected(focused));
+            }
+            row
+        })
+        .collect();
+    let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
+    );
+}
+
+/// The status line's breadcrumb: `pivot: 203.0.113.66 › ASIAQNZGKR3X…` up to the current pivot.
+pub fn breadcrumb(app: &App) -> Option<String> {
+    if !app.pivots.active {
+        return None;
+    }
+    let steps: Vec<String> = app.pivots.history[..=app.pivots.at]
+        .iter()
+        .map(|f| fit(&for_terminal(&f.target.value), 24))
+        .collect();
+    Some(format!(" pivot: {}", steps.join(" › ")))
+}
