@@ -71,6 +71,13 @@ pub struct Global {
     /// Skip a line or record longer than this many bytes.
     #[arg(long, global = true, default_value_t = Limits::default().max_record_bytes)]
     pub max_record_bytes: usize,
+    /// Retries of a failed S3 request (throttling, 5xx, a dropped connection), with exponential backoff.
+    #[arg(long, global = true, value_name = "N", default_value_t = source::DEFAULT_RETRIES)]
+    pub retries: u32,
+    /// Seconds to wait for a connection, for a response, or for a stalled body to move again.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = source::DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -143,6 +150,8 @@ impl Global {
             sse_c_key_file: self.sse_c_key_file.clone(),
             allow_legacy_cse: self.allow_legacy_cse,
             max_object_bytes: Some(self.max_object_bytes),
+            retries: self.retries,
+            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
         }
     }
 

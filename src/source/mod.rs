@@ -18,7 +18,10 @@ use tokio::io::AsyncRead;
 
 pub use local::LocalStore;
 pub use ranged::RangeReader;
-pub use s3::{grant_statement, AwsOptions, ReadOptions, S3Store, SseCustomerKey};
+pub use s3::{
+    grant_statement, AwsOptions, ReadOptions, S3Store, SseCustomerKey, DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT_SECS,
+};
 
 /// One object as a listing or a head request describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
