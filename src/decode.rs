@@ -238,7 +238,7 @@ fn decode_lines<R: BufRead>(mut r: R, limits: Limits, sink: &mut Sink<'_>) -> Co
                 let message = if std::str::from_utf8(trimmed).is_err() {
                     "not valid UTF-8 JSON".to_string()
                 } else {
-                    format!("not JSON ({e})")
+                    syntax_message(&e)
                 };
                 sink(Item::Problem(Problem {
                     line: Some(n),
@@ -325,6 +325,17 @@ fn explode(v: Value, position: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
     }
 }
 
+/// What a JSON syntax error means to a person. serde_json stops at 128 levels of nesting rather
+/// than recurse until the stack overflows; hostile logs nest 10 000 deep to find readers that don't.
+fn syntax_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("recursion limit exceeded") {
+        format!("skipped: nested deeper than 128 levels ({text})")
+    } else {
+        format!("not JSON ({text})")
+    }
+}
+
 /// Streams one or more JSON documents; envelopes and arrays are walked element by element.
 fn decode_stream<R: Read>(r: R, first_line: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
     let mut de = serde_json::Deserializer::from_reader(r);
@@ -357,7 +368,7 @@ fn decode_stream<R: Read>(r: R, first_line: u64, sink: &mut Sink<'_>) -> Control
                         text
                     }
                 } else {
-                    format!("not JSON ({e})")
+                    syntax_message(&e)
                 };
                 return sink(Item::Problem(Problem {
                     line: Some(line),
@@ -370,6 +381,15 @@ fn decode_stream<R: Read>(r: R, first_line: u64, sink: &mut Sink<'_>) -> Control
         // Peek: end of input ends the loop; more text means another document follows.
         match de.end() {
             Ok(()) => return ControlFlow::Continue(()),
+            // A read error after the last value (a gzip checksum that does not match, a dropped
+            // connection) means the object is not what was written: never call it complete.
+            Err(e) if e.is_io() => {
+                return sink(Item::Problem(Problem {
+                    line: None,
+                    message: e.to_string(),
+                    fatal: true,
+                }))
+            }
             Err(_) => continue,
         }
     }
