@@ -3,6 +3,7 @@
 //! A store lists one folder level at a time (S3's delimiter listing), lists under a prefix, heads
 //! and streams objects. Nothing here writes: trawl never changes a bucket.
 
+mod body;
 pub mod cse;
 mod local;
 mod ranged;

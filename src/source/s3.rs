@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_sdk_s3::Client;
 use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
@@ -289,11 +289,12 @@ where
         (None, Some(m)) => m.clone(),
         (None, None) => match status {
             Some(s) => format!("HTTP {s}"),
-            None => DisplayErrorContext(&err).to_string(),
+            None => super::body::error_chain(&err),
         },
     };
     let kind = match (&err, code.as_deref(), status) {
         (SdkError::TimeoutError(_), _, _) => FailureKind::Timeout,
+        (SdkError::DispatchFailure(d), _, _) if d.is_timeout() => FailureKind::Timeout,
         (_, Some("NoSuchKey" | "NoSuchBucket" | "NotFound"), _) | (_, _, Some(404)) => {
             FailureKind::NotFound
         }
@@ -413,7 +414,7 @@ impl Store for S3Store {
         };
         let meta = out.metadata().cloned().unwrap_or_default();
         let size = out.content_length().and_then(|s| u64::try_from(s).ok());
-        let body = out.body.into_async_read();
+        let body = super::body::Described::new(out.body.into_async_read());
         match cse::presence(&meta) {
             Presence::InMetadata => self.decrypt(key, &meta, body, size).await,
             Presence::NeedsInstructionFile => match self.instruction_file(key).await? {
