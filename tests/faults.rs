@@ -600,7 +600,6 @@ async fn trawl_sends_s3_nothing_but_get_and_head() {
         .args(["demo", "--no-tui", "--dir"])
         .arg(dir.path().join("demo")));
     assert_eq!(demo.status, 0, "{}", demo.stderr);
-    let aws = aws(m).await;
     let bucket = unique_bucket("readonly");
     let uploaded = upload_tree(m, &bucket, dir.path()).await;
     assert!(uploaded > 600, "{uploaded}");
