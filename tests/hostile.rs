@@ -120,9 +120,26 @@ fn corrupt_compressed_and_misnamed_objects_cost_only_themselves() {
         "aws/CLOUD_TRAIL_MGMT/1.0/region=us-east-1/accountId=111122223333/eventDay=20240502/f00d.gz.parquet",
         &fake,
     );
+    // Forged column offsets (found by the Parquet fuzzer): the parquet crate asserts on them.
+    let crash = std::fs::read_dir(fixture("fuzz-regressions/decode_parquet"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("crash-")
+        })
+        .unwrap();
+    write(
+        d,
+        "aws/SH_FINDINGS/1.0/region=us-east-1/accountId=111122223333/eventDay=20240502/forged.gz.parquet",
+        &std::fs::read(crash).unwrap(),
+    );
 
     let r = trawl_records(&["--format", "jsonl"], d);
     assert_eq!(r.status, 1, "incomplete objects fail the run: {}", r.stderr);
+    assert_warns(&r, "forged.gz.parquet", "claims bytes -");
     assert_eq!(count_from(&r, &ct_name(1)), 3, "{}", r.stderr);
     // Damaged deflate data may still inflate, to garbage: the JSON parser is what notices.
     assert!(
