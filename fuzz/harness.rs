@@ -82,7 +82,15 @@ pub fn envelope(data: &[u8]) {
 /// decode_parquet still fails the run: libfuzzer-sys aborts on any panic out of the target.
 pub fn parquet(data: &[u8]) {
     static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(|| std::panic::set_hook(Box::new(|info| eprintln!("caught: {info}"))));
+    QUIET.call_once(|| {
+        // A few are shown; millions would fill the disk (and a failed write panics in the hook).
+        static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        std::panic::set_hook(Box::new(|info| {
+            if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 20 {
+                let _ = writeln!(std::io::stderr(), "caught: {info}");
+            }
+        }))
+    });
     let mut rows = 0usize;
     let _ = decode_parquet(bytes::Bytes::copy_from_slice(data), &mut |_| {
         rows += 1;
