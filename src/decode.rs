@@ -515,67 +515,64 @@ fn stream_elements<'de, A: SeqAccess<'de>>(
     Ok(())
 }
 
-/// Decodes a whole Parquet file (held in memory or on disk) row by row into JSON values.
+/// Decodes a whole Parquet file (held in memory or on disk) row by row into JSON values. A
+/// malformed file is a problem, never a panic (see [`crate::parquet_guard`]).
 pub fn decode_parquet<R>(input: R, sink: &mut Sink<'_>) -> ControlFlow<()>
+where
+    R: parquet::file::reader::ChunkReader + 'static,
+{
+    crate::parquet_guard::guarded(input, sink, decode_parquet_unguarded)
+}
+
+fn decode_parquet_unguarded<R>(input: R, sink: &mut Sink<'_>) -> ControlFlow<()>
 where
     R: parquet::file::reader::ChunkReader + 'static,
 {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let file_len = input.len();
-    let mut rows_read = 0u64;
-    let flow = crate::parquet_guard::catch(|| {
-        let reader = match SerializedFileReader::new(input) {
-            Ok(r) => r,
-            Err(e) => {
-                return sink(Item::Problem(Problem {
-                    line: None,
-                    message: format!("not a readable Parquet file ({e})"),
-                    fatal: true,
-                }))
-            }
-        };
-        if let Err(why) = crate::parquet_guard::check_metadata(reader.metadata(), file_len) {
+    let reader = match SerializedFileReader::new(input) {
+        Ok(r) => r,
+        Err(e) => {
             return sink(Item::Problem(Problem {
                 line: None,
-                message: format!("not a readable Parquet file ({why})"),
+                message: format!("not a readable Parquet file ({e})"),
                 fatal: true,
-            }));
+            }))
         }
-        let rows = match reader.get_row_iter(None) {
-            Ok(r) => r,
+    };
+    if let Err(why) = crate::parquet_guard::check_metadata(reader.metadata(), file_len) {
+        return sink(Item::Problem(Problem {
+            line: None,
+            message: format!("not a readable Parquet file ({why})"),
+            fatal: true,
+        }));
+    }
+    let rows = match reader.get_row_iter(None) {
+        Ok(r) => r,
+        Err(e) => {
+            return sink(Item::Problem(Problem {
+                line: None,
+                message: format!("Parquet schema not readable ({e})"),
+                fatal: true,
+            }))
+        }
+    };
+    for (i, row) in rows.enumerate() {
+        match row {
+            Ok(row) => sink(Item::Value(
+                crate::parquet_json::row_to_json(&row),
+                i as u64 + 1,
+            ))?,
             Err(e) => {
                 return sink(Item::Problem(Problem {
-                    line: None,
-                    message: format!("Parquet schema not readable ({e})"),
+                    line: Some(i as u64 + 1),
+                    message: format!("Parquet row not readable ({e})"),
                     fatal: true,
                 }))
             }
-        };
-        for (i, row) in rows.enumerate() {
-            rows_read = i as u64;
-            match row {
-                Ok(row) => sink(Item::Value(
-                    crate::parquet_json::row_to_json(&row),
-                    i as u64 + 1,
-                ))?,
-                Err(e) => {
-                    return sink(Item::Problem(Problem {
-                        line: Some(i as u64 + 1),
-                        message: format!("Parquet row not readable ({e})"),
-                        fatal: true,
-                    }))
-                }
-            }
         }
-        ControlFlow::Continue(())
-    });
-    flow.unwrap_or_else(|panic| {
-        sink(Item::Problem(Problem {
-            line: Some(rows_read + 1),
-            message: format!("Parquet file not readable (the reader failed: {panic})"),
-            fatal: true,
-        }))
-    })
+    }
+    ControlFlow::Continue(())
 }
 
 #[cfg(test)]
