@@ -49,3 +49,40 @@ fn decode_parquet_crashes_stay_fixed() {
 fn entity_crashes_stay_fixed() {
     replay("entity", harness::entities);
 }
+
+/// The parquet crate panics on these (one file per panic site it was found at); trawl reports
+/// each as a fatal problem with the object instead.
+#[test]
+fn parquet_reader_panics_are_fatal_problems() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz-regressions/decode_parquet");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("caught-")
+        {
+            continue;
+        }
+        let mut problems = Vec::new();
+        let bytes = bytes::Bytes::from(std::fs::read(&path).unwrap());
+        let _ = trawl::decode::decode_parquet(bytes, &mut |item| {
+            if let trawl::decode::Item::Problem(p) = item {
+                problems.push(p);
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.fatal && p.message.contains("the reader failed")),
+            "{}: {problems:?}",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen >= 4);
+}
