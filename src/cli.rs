@@ -80,6 +80,13 @@ pub struct Global {
     /// Skip a line or record longer than this many bytes.
     #[arg(long, global = true, default_value_t = Limits::default().max_record_bytes)]
     pub max_record_bytes: usize,
+    /// Retries of a failed S3 request (throttling, 5xx, a dropped connection), with exponential backoff.
+    #[arg(long, global = true, value_name = "N", default_value_t = source::DEFAULT_RETRIES)]
+    pub retries: u32,
+    /// Seconds to wait for a connection, for a response, or for a stalled body to move again.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = source::DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -178,6 +185,8 @@ impl Global {
             max_object_bytes: Some(self.max_object_bytes),
             cache_dir: (!self.no_cache).then(|| self.cache_dir().join("objects")),
             cache_max_bytes: self.cache_max_bytes,
+            retries: self.retries,
+            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
         }
     }
 

@@ -272,7 +272,7 @@ fn decode_lines<R: BufRead>(
                 let message = if std::str::from_utf8(trimmed).is_err() {
                     "not valid UTF-8 JSON".to_string()
                 } else {
-                    format!("not JSON ({e})")
+                    syntax_message(&e)
                 };
                 sink(Item::Problem(Problem {
                     line: Some(n),
@@ -359,6 +359,17 @@ fn explode(v: Value, position: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
     }
 }
 
+/// What a JSON syntax error means to a person. serde_json stops at 128 levels of nesting rather
+/// than recurse until the stack overflows; hostile logs nest 10 000 deep to find readers that don't.
+fn syntax_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("recursion limit exceeded") {
+        format!("skipped: nested deeper than 128 levels ({text})")
+    } else {
+        format!("not JSON ({text})")
+    }
+}
+
 /// Parses one or more JSON documents; envelopes and arrays are walked element by element.
 ///
 /// The decompressed text is read whole first (bounded by the object limit): parsing a slice is
@@ -406,7 +417,7 @@ fn decode_stream<R: Read>(
                         text
                     }
                 } else {
-                    format!("not JSON ({e})")
+                    syntax_message(&e)
                 };
                 return sink(Item::Problem(Problem {
                     line: Some(line),
@@ -569,12 +580,21 @@ fn stream_elements<'de, A: SeqAccess<'de>>(
     Ok(())
 }
 
-/// Decodes a whole Parquet file (held in memory or on disk) row by row into JSON values.
+/// Decodes a whole Parquet file (held in memory or on disk) row by row into JSON values. A
+/// malformed file is a problem, never a panic (see [`crate::parquet_guard`]).
 pub fn decode_parquet<R>(input: R, sink: &mut Sink<'_>) -> ControlFlow<()>
 where
     R: parquet::file::reader::ChunkReader + 'static,
 {
+    crate::parquet_guard::guarded(input, sink, decode_parquet_unguarded)
+}
+
+fn decode_parquet_unguarded<R>(input: R, sink: &mut Sink<'_>) -> ControlFlow<()>
+where
+    R: parquet::file::reader::ChunkReader + 'static,
+{
     use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file_len = input.len();
     let reader = match SerializedFileReader::new(input) {
         Ok(r) => r,
         Err(e) => {
@@ -585,6 +605,13 @@ where
             }))
         }
     };
+    if let Err(why) = crate::parquet_guard::check_metadata(reader.metadata(), file_len) {
+        return sink(Item::Problem(Problem {
+            line: None,
+            message: format!("not a readable Parquet file ({why})"),
+            fatal: true,
+        }));
+    }
     let rows = match reader.get_row_iter(None) {
         Ok(r) => r,
         Err(e) => {

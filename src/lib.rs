@@ -13,6 +13,7 @@ pub mod escape;
 pub mod layout;
 pub mod load;
 pub mod output;
+pub mod parquet_guard;
 pub mod parquet_json;
 pub mod pivot;
 pub mod record;

@@ -302,6 +302,18 @@ impl Collector {
         mut self,
         input: R,
     ) -> ObjectResult {
+        if let Some(kind) = self.partition.as_ref().and_then(|p| p.kind) {
+            if kind != crate::layout::Kind::SecurityLake {
+                // Read by its content, but say so: the name promised something else.
+                self.result.problems.push(Problem {
+                    line: None,
+                    message: format!(
+                        "holds Parquet, not the JSON a {kind} key names; read as Parquet"
+                    ),
+                    fatal: false,
+                });
+            }
+        }
         let flow = decode::decode_parquet(input, &mut |item| self.push(item));
         self.finish(flow)
     }

@@ -3,6 +3,7 @@
 //! A store lists one folder level at a time (S3's delimiter listing), lists under a prefix, heads
 //! and streams objects. Nothing here writes: trawl never changes a bucket.
 
+mod body;
 mod cache;
 pub mod cse;
 mod local;
@@ -20,7 +21,10 @@ use tokio::io::AsyncRead;
 pub use cache::CachedStore;
 pub use local::LocalStore;
 pub use ranged::RangeReader;
-pub use s3::{grant_statement, AwsOptions, ReadOptions, S3Store, SseCustomerKey};
+pub use s3::{
+    grant_statement, AwsOptions, ReadOptions, S3Store, SseCustomerKey, DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT_SECS,
+};
 
 /// One object as a listing or a head request describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

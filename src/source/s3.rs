@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_sdk_s3::Client;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use md5::{Digest, Md5};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt};
@@ -20,7 +22,7 @@ use super::cse::{self, CseError, Envelope, Presence};
 use super::{ByteReader, FailureKind, Listing, ObjectMeta, Store, StoreError};
 
 /// The global AWS flags of the command line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AwsOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
@@ -36,6 +38,33 @@ pub struct AwsOptions {
     /// Where whole S3 objects are cached by bucket, key and ETag; `None` reads every time.
     pub cache_dir: Option<PathBuf>,
     pub cache_max_bytes: u64,
+    /// Retries after a request's first attempt.
+    pub retries: u32,
+    /// Connect, response and stalled-body timeout.
+    pub timeout: Duration,
+}
+
+/// Retries of one request when the command line does not say: the SDK's standard mode (throttling,
+/// 5xx, transient I/O errors) with exponential backoff and jitter.
+pub const DEFAULT_RETRIES: u32 = 4;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            no_sign_request: false,
+            sse_c_key_file: None,
+            allow_legacy_cse: false,
+            max_object_bytes: None,
+            cache_dir: None,
+            cache_max_bytes: 2 << 30,
+            retries: DEFAULT_RETRIES,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+        }
+    }
 }
 
 /// A customer-provided SSE-C key, kept only as S3 wants it sent. Never printed.
@@ -135,12 +164,20 @@ impl AwsOptions {
 impl AwsOptions {
     /// The shared configuration: env, profiles, SSO, IMDS — whatever the default chain finds.
     pub async fn load(&self) -> SdkConfig {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(60))
-                .build(),
-        );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+                    .read_timeout(self.timeout)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(self.retries.saturating_add(1)))
+            // A body that stops moving for this long fails the read instead of hanging it.
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .grace_period(self.timeout)
+                    .build(),
+            );
         if let Some(p) = &self.profile {
             loader = loader.profile_name(p);
         }
@@ -257,11 +294,12 @@ where
         (None, Some(m)) => m.clone(),
         (None, None) => match status {
             Some(s) => format!("HTTP {s}"),
-            None => DisplayErrorContext(&err).to_string(),
+            None => super::body::error_chain(&err),
         },
     };
     let kind = match (&err, code.as_deref(), status) {
         (SdkError::TimeoutError(_), _, _) => FailureKind::Timeout,
+        (SdkError::DispatchFailure(d), _, _) if d.is_timeout() => FailureKind::Timeout,
         (_, Some("NoSuchKey" | "NoSuchBucket" | "NotFound"), _) | (_, _, Some(404)) => {
             FailureKind::NotFound
         }
@@ -381,7 +419,7 @@ impl Store for S3Store {
         };
         let meta = out.metadata().cloned().unwrap_or_default();
         let size = out.content_length().and_then(|s| u64::try_from(s).ok());
-        let body = out.body.into_async_read();
+        let body = super::body::Described::new(out.body.into_async_read());
         match cse::presence(&meta) {
             Presence::InMetadata => self.decrypt(key, &meta, body, size).await,
             Presence::NeedsInstructionFile => match self.instruction_file(key).await? {

@@ -1,0 +1,7 @@
+//! Fuzz target: the streaming CloudTrail envelope path (see harness.rs).
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::envelope(data));
