@@ -4,6 +4,7 @@
 //! nothing about terminals; `cli` and `tui` are the front ends over it.
 
 pub mod athena;
+pub mod base64;
 pub mod bench;
 pub mod cli;
 pub mod decode;

@@ -136,7 +136,8 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-fn human_bytes(n: u64) -> String {
+/// `1.2 MiB`, as `ls` and the screen show sizes.
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;

@@ -61,21 +61,7 @@ fn panes(area: Rect) -> (Rect, Rect, Rect) {
     }
 }
 
-/// `1.2 MiB`, as `ls` shows sizes.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use crate::output::human_bytes;
 
 /// `12,345`.
 pub fn thousands(n: usize) -> String {
