@@ -910,16 +910,25 @@ async fn results_are_paged_and_only_the_first_page_starts_with_the_header() {
 
 #[tokio::test]
 async fn cancelling_sends_stop_query_execution() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // The query runs until it is stopped, however slowly the machine answers: no timing race.
+    let stopped = std::sync::Arc::new(AtomicBool::new(false));
     let start = mock!(Client::start_query_execution).then_output(started);
-    let poll = mock!(Client::get_query_execution)
-        .sequence()
-        .output(|| execution(QueryExecutionState::Running, 4096, None))
-        .times(3)
-        .output(|| execution(QueryExecutionState::Cancelled, 8192, None))
-        .build();
+    let seen = stopped.clone();
+    let poll = mock!(Client::get_query_execution).then_output(move || {
+        if seen.load(Ordering::SeqCst) {
+            execution(QueryExecutionState::Cancelled, 8192, None)
+        } else {
+            execution(QueryExecutionState::Running, 4096, None)
+        }
+    });
+    let stop_flag = stopped.clone();
     let stop = mock!(Client::stop_query_execution)
         .match_requests(|r| r.query_execution_id() == Some("q-1"))
-        .then_output(|| StopQueryExecutionOutput::builder().build());
+        .then_output(move || {
+            stop_flag.store(true, Ordering::SeqCst);
+            StopQueryExecutionOutput::builder().build()
+        });
     let client = mock_client!(aws_sdk_athena, RuleMode::MatchAny, [&start, &poll, &stop]);
     let req = QueryRequest {
         sql: "SELECT 1".into(),
