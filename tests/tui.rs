@@ -2,6 +2,10 @@
 //! TestBackend at 80x24 and 160x48 and compared with the text screens in tests/snapshots/
 //! (UPDATE_SNAPSHOTS=1 rewrites them), plus the behaviour behind the keys.
 
+mod common;
+
+use common::assert_snapshot;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
@@ -41,30 +45,6 @@ async fn demo_session() -> Session {
         root.join(story::GUARDDUTY_BUCKET),
     ])
     .await
-}
-
-fn assert_snapshot(name: &str, screen: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"));
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
-    match std::fs::read_to_string(&path) {
-        Ok(expected) if !update => {
-            if expected != screen {
-                panic!(
-                    "screen {name} differs from {}\n--- expected\n{expected}\n--- got\n{screen}\n(UPDATE_SNAPSHOTS=1 rewrites it)",
-                    path.display()
-                );
-            }
-        }
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!(
-                "missing snapshot {} (run the tests once locally)",
-                path.display()
-            )
-        }
-        _ => std::fs::write(&path, screen).unwrap(),
-    }
 }
 
 /// From the start screen to GuardDuty, account 111122223333, us-east-1, the intrusion day.

@@ -3,6 +3,10 @@
 //! it (counted per kind), a second pivot on the stolen key shows its identity chain, `[`/`]` walk
 //! the history and Esc returns to the list.
 
+mod common;
+
+use common::assert_snapshot;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -38,30 +42,6 @@ async fn everything_loaded() -> Session {
     s.keys(&["r"]);
     s.settle().await;
     s
-}
-
-fn assert_snapshot(name: &str, screen: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"));
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
-    match std::fs::read_to_string(&path) {
-        Ok(expected) if !update => {
-            if expected != screen {
-                panic!(
-                    "screen {name} differs from {}\n--- expected\n{expected}\n--- got\n{screen}\n(UPDATE_SNAPSHOTS=1 rewrites it)",
-                    path.display()
-                );
-            }
-        }
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!(
-                "missing snapshot {} (run the tests once locally)",
-                path.display()
-            )
-        }
-        _ => std::fs::write(&path, screen).unwrap(),
-    }
 }
 
 /// Loaded records per kind that name `target`, by the entity model alone (not the view's code).

@@ -417,3 +417,29 @@ pub fn corpus_lake(dir: &Path) {
         read("test-network-activity.log"),
     );
 }
+
+/// Compares a rendered screen with its stored snapshot under tests/snapshots/ (UPDATE_SNAPSHOTS=1
+/// rewrites it; in CI a missing snapshot is a failure, not a new file).
+pub fn assert_snapshot(name: &str, screen: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if !update => {
+            if expected != screen {
+                panic!(
+                    "screen {name} differs from {}\n--- expected\n{expected}\n--- got\n{screen}\n(UPDATE_SNAPSHOTS=1 rewrites it)",
+                    path.display()
+                );
+            }
+        }
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!(
+                "missing snapshot {} (run the tests once locally)",
+                path.display()
+            )
+        }
+        _ => std::fs::write(&path, screen).unwrap(),
+    }
+}
