@@ -243,6 +243,16 @@ fn projected_partitions(
     Ok((days, preds))
 }
 
+/// A record's ISO 8601 time (a JSON expression) within the window; records whose time does not
+/// parse are left out rather than failing the whole query.
+fn time_between(expr: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> anyhow::Result<String> {
+    Ok(format!(
+        "try(from_iso8601_timestamp({expr})) BETWEEN from_iso8601_timestamp({}) AND from_iso8601_timestamp({})",
+        lit(&ts(since))?,
+        lit(&ts(until))?
+    ))
+}
+
 const SLACK_NOTE: &str = "the last day is read too: files are named by the day they were delivered, which can follow the event";
 
 fn cloudtrail(
@@ -255,12 +265,7 @@ fn cloudtrail(
     let table = quoted(&tables.database, &format!("{}_raw", tables.cloudtrail));
     let (days, mut preds) = projected_partitions(scope, since, until)?;
     let r = "rec";
-    preds.push(format!(
-        "try(from_iso8601_timestamp({})) BETWEEN from_iso8601_timestamp({}) AND from_iso8601_timestamp({})",
-        js(r, "eventTime"),
-        lit(&ts(since))?,
-        lit(&ts(until))?
-    ));
+    preds.push(time_between(&js(r, "eventTime"), since, until)?);
     preds.push(or(cloudtrail_match(target)?));
     let sql = format!(
         "SELECT json_format(rec) AS record, \"$path\" AS object\nFROM {table}\nCROSS JOIN UNNEST({}) AS t(rec)\nWHERE {}",
@@ -383,14 +388,13 @@ fn guardduty(
     let table = quoted(&tables.database, &format!("{}_raw", tables.guardduty));
     let (days, mut preds) = projected_partitions(scope, since, until)?;
     let l = "line";
-    preds.push(format!(
-        "try(from_iso8601_timestamp(coalesce({}, {}, {}))) BETWEEN from_iso8601_timestamp({}) AND from_iso8601_timestamp({})",
+    let seen = format!(
+        "coalesce({}, {}, {})",
         js(l, "service.eventLastSeen"),
         js(l, "updatedAt"),
-        js(l, "createdAt"),
-        lit(&ts(since))?,
-        lit(&ts(until))?
-    ));
+        js(l, "createdAt")
+    );
+    preds.push(time_between(&seen, since, until)?);
     preds.push(or(guardduty_match(target)?));
     let sql = format!(
         "SELECT line AS record, \"$path\" AS object\nFROM {table}\nWHERE {}",

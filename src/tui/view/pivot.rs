@@ -5,11 +5,11 @@
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph, Row};
 use ratatui::Frame;
 
 use super::overlay::{centered, window};
-use super::records::cell;
+use super::records::record_table;
 use super::{fit, scroll_to, thousands};
 use crate::entity::Entity;
 use crate::escape::for_terminal;
@@ -222,19 +222,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         )
     }));
     let recs = &app.records;
-    let rows: Vec<Row> = (frame.offset..(frame.offset + height).min(frame.rows.len()))
-        .map(|pos| {
-            let r = &recs.rows[frame.rows[pos] as usize].rec;
-            let mut row = Row::new(cols.iter().map(|(k, _, _)| cell(r, *k, theme)));
-            if pos == frame.cursor {
-                row = row.style(theme.selected(focused));
-            }
-            row
-        })
-        .collect();
-    let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
+    let visible = (frame.offset..(frame.offset + height).min(frame.rows.len())).map(|pos| {
+        (
+            &recs.rows[frame.rows[pos] as usize].rec,
+            pos == frame.cursor,
+        )
+    });
     f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+        record_table(visible, &cols, header, theme, focused),
         table_area,
     );
 }

@@ -130,21 +130,32 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         };
         Cell::from(name.to_string()).style(s)
     }));
-    let rows: Vec<Row> = (recs.offset..(recs.offset + height).min(recs.view.len()))
-        .map(|pos| {
-            let r = recs.get(pos).expect("in the view");
-            let mut row = Row::new(cols.iter().map(|(k, _, _)| cell(r, *k, theme)));
-            if pos == recs.cursor {
-                row = row.style(theme.selected(focused));
+    let visible = (recs.offset..(recs.offset + height).min(recs.view.len()))
+        .map(|pos| (recs.get(pos).expect("in the view"), pos == recs.cursor));
+    f.render_widget(record_table(visible, &cols, header, theme, focused), inner);
+}
+
+/// The table the record list and the pivot timeline both draw: one row per visible record, in the
+/// given columns, the cursor's row highlighted.
+pub(super) fn record_table<'a>(
+    visible: impl Iterator<Item = (&'a Record, bool)>,
+    cols: &[(SortKey, &str, u16)],
+    header: Row<'a>,
+    theme: &crate::tui::theme::Theme,
+    focused: bool,
+) -> Table<'a> {
+    let rows: Vec<Row> = visible
+        .map(|(r, at_cursor)| {
+            let row = Row::new(cols.iter().map(|(k, _, _)| cell(r, *k, theme)));
+            if at_cursor {
+                row.style(theme.selected(focused))
+            } else {
+                row
             }
-            row
         })
         .collect();
     let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        inner,
-    );
+    Table::new(rows, widths).header(header).column_spacing(1)
 }
 
 pub(super) fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::Theme) -> Cell<'a> {
