@@ -11,6 +11,7 @@ pub mod decode;
 pub mod demo;
 pub mod entity;
 pub mod escape;
+pub mod evidence;
 pub mod layout;
 pub mod load;
 pub mod output;

@@ -49,7 +49,7 @@ fn cell(s: &str, width: usize) -> String {
     }
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     let safe = for_terminal(s);
     if safe.contains([',', '"']) || safe.starts_with(['=', '+', '-', '@']) {
         format!("\"{}\"", safe.replace('"', "\"\""))
