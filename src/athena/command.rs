@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use super::client::{self, Backoff, Progress, QueryError, QueryRequest};
@@ -12,11 +12,12 @@ use super::cost;
 use super::ddl::{self, TableKind};
 use super::pivot::{self, Tables};
 use super::results;
+use super::run::{self, Event};
 use crate::cli::{warn, Filters, Global};
 use crate::entity;
 use crate::escape::{for_terminal, json_line};
 use crate::output::{Format, RecordWriter};
-use crate::record::{self, Record};
+use crate::record::Record;
 use crate::source::{parse_s3_url, ReadOptions, S3Store};
 
 #[derive(Debug, Subcommand)]
@@ -88,7 +89,7 @@ pub struct AthenaArgs {
 }
 
 impl AthenaArgs {
-    fn request(&self, conf: &AthenaConfig, sql: String) -> QueryRequest {
+    pub fn request(&self, conf: &AthenaConfig, sql: String) -> QueryRequest {
         QueryRequest {
             sql,
             database: self.database.clone().or_else(|| conf.database.clone()),
@@ -101,7 +102,7 @@ impl AthenaArgs {
         }
     }
 
-    fn tables(&self, conf: &AthenaConfig) -> Tables {
+    pub fn tables(&self, conf: &AthenaConfig) -> Tables {
         let d = Tables::default();
         Tables {
             database: self
@@ -190,43 +191,40 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
                 return Ok(());
             }
             let client = connect(global).await?;
-            let mut records = Vec::new();
-            let (mut scanned, mut usd) = (0, 0.0);
-            for q in &queries {
-                eprintln!(
+            let cancel = tokio_util::sync::CancellationToken::new();
+            let on_ctrl_c = cancel.clone();
+            let watcher = tokio::spawn(async move {
+                ctrl_c().await;
+                on_ctrl_c.cancel();
+            });
+            let base = athena.request(&conf, String::new());
+            let mut on = |e: Event<'_>| match e {
+                Event::Started(q) => eprintln!(
                     "athena: {} ({} days from {})",
                     q.label,
                     q.days.len(),
                     q.days[0]
-                );
-                let req = athena.request(&conf, q.sql.clone());
-                let result = run_reporting(&client, &req).await?;
-                scanned += result.scanned_bytes;
-                // Each query is billed on its own, minimum included.
-                usd += cost::usd(result.scanned_bytes);
-                let converted =
-                    results::records_from_rows(&result.id, &result.columns, &result.rows)
-                        .with_context(|| {
-                            format!("query {} returned no record column", result.id)
-                        })?;
-                for s in &converted.skipped {
-                    warn(&format!("query {}: {s}", result.id));
-                }
-                records.extend(converted.records);
+                ),
+                Event::Progress(p) => report(p),
+                Event::Finished(r) => report_done(r),
+            };
+            let ran =
+                run::run_pivot(&client, &queries, &base, &target, &scope, &cancel, &mut on).await;
+            watcher.abort();
+            let ran = ran?;
+            for s in &ran.skipped {
+                warn(s);
             }
-            // SQL narrows; the exact match is the same as a local pivot's.
-            records.retain(|r: &Record| {
-                scope.admits(r) && r.entities.iter().any(|e| entity::matches(&target, e))
-            });
-            record::keep_newest_findings(&mut records);
-            record::sort_timeline(&mut records);
             if queries.len() > 1 {
                 eprintln!(
-                    "athena: {} records; all queries scanned {} ({scanned} bytes), cost ≈ ${usd:.6}",
-                    records.len(),
-                    cost::human_bytes(scanned)
+                    "athena: {} records; all queries scanned {} ({} bytes), cost ≈ ${:.6}",
+                    ran.records.len(),
+                    cost::human_bytes(ran.scanned_bytes),
+                    ran.scanned_bytes,
+                    ran.usd
                 );
             }
+            let records = ran.records;
             write_records(&records, format)
         }
     }
@@ -257,6 +255,17 @@ fn report(p: &Progress) {
     );
 }
 
+fn report_done(r: &client::QueryResult) {
+    eprintln!(
+        "athena: query {} SUCCEEDED in {:.1}s, {}; {} rows in {} pages",
+        for_terminal(&r.id),
+        r.elapsed.as_secs_f64(),
+        cost::describe(r.scanned_bytes),
+        r.rows.len(),
+        r.pages
+    );
+}
+
 async fn run_reporting(
     client: &aws_sdk_athena::Client,
     req: &QueryRequest,
@@ -264,14 +273,7 @@ async fn run_reporting(
     let mut progress = |p: &Progress| report(p);
     match client::run_query(client, req, &Backoff::default(), ctrl_c(), &mut progress).await {
         Ok(r) => {
-            eprintln!(
-                "athena: query {} SUCCEEDED in {:.1}s, {}; {} rows in {} pages",
-                for_terminal(&r.id),
-                r.elapsed.as_secs_f64(),
-                cost::describe(r.scanned_bytes),
-                r.rows.len(),
-                r.pages
-            );
+            report_done(&r);
             Ok(r)
         }
         Err(e @ QueryError::Cancelled { .. }) => Err(e.into()),

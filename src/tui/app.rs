@@ -31,6 +31,8 @@ pub enum InputKind {
     Find,
     /// A regex inside the record shown.
     FindInRecord,
+    /// The file the list or pivot is exported to.
+    Export,
 }
 
 pub enum Overlay {
@@ -43,6 +45,8 @@ pub enum Overlay {
     Palette(Palette),
     /// The entities of the selected record, to pivot on one.
     Chooser(Chooser),
+    /// The pivot widened to Athena: window, estimate, confirmation, progress.
+    Athena(super::widen::Widen),
     Input {
         kind: InputKind,
         text: String,
@@ -104,6 +108,13 @@ pub struct App {
     pub tree_page: usize,
     pub records_page: usize,
     last_rebuild: Instant,
+    /// What the listing said of every object read (ETag, size, time), for evidence export.
+    pub objects: crate::evidence::Objects,
+    /// Bookmarked records, by object and position (they outlive a reload).
+    pub bookmarks: std::collections::BTreeSet<(String, u64)>,
+    /// Where exports go unless the user types another path.
+    pub export_dir: std::path::PathBuf,
+    pub athena: super::widen::AthenaSide,
 }
 
 impl App {
@@ -133,6 +144,10 @@ impl App {
             tree_page: 10,
             records_page: 10,
             last_rebuild: Instant::now(),
+            objects: Default::default(),
+            bookmarks: Default::default(),
+            export_dir: std::path::PathBuf::from("."),
+            athena: Default::default(),
         };
         // Open every source's first level, as a file manager shows its roots.
         for i in 0..app.tree.nodes.len() {
@@ -146,7 +161,8 @@ impl App {
 
     /// Whether background work this screen waits for is still running.
     pub fn busy(&self) -> bool {
-        self.indexing
+        matches!(self.overlay, Some(Overlay::Athena(ref w)) if !matches!(w.stage, super::widen::Stage::Window(_) | super::widen::Stage::Confirm(..)))
+            || self.indexing
             || self.reveal.is_some()
             || self.load.as_ref().is_some_and(|l| !l.done)
             || self
@@ -194,7 +210,7 @@ impl App {
         }
         // Keys in the record pane act on the record the list shows now, drawn or not.
         self.sync_preview();
-        match self.keymap.action(&ev) {
+        match self.keymap.action_in(&ev, self.focus == Focus::Preview) {
             Some(action) => self.act(action),
             // Digits fold the record to that depth (a family of keys, so not in the table).
             None => {
@@ -292,6 +308,10 @@ impl App {
             }
             Action::Back if self.load.as_ref().is_some_and(|l| !l.done) => self.cancel_load(),
             Action::Pivot => self.open_chooser(),
+            Action::Export => self.ask_export(),
+            Action::Athena => self.open_widen(),
+            Action::Bookmark => self.toggle_bookmark(),
+            Action::NextBookmark => self.next_bookmark(),
             Action::PivotBack | Action::PivotForward => {
                 if self.pivots.walk(action == Action::PivotForward) {
                     self.pivots.refresh(&self.records);
@@ -467,6 +487,7 @@ impl App {
             }
             Overlay::Palette(p) => self.palette_key(p, ev),
             Overlay::Chooser(c) => self.chooser_key(c, ev),
+            Overlay::Athena(w) => self.widen_key(w, ev),
             Overlay::Input { kind, text, before } => self.input_key(kind, text, before, ev),
         };
     }
@@ -573,6 +594,7 @@ impl App {
                         self.focus = Focus::Records;
                         self.find(true);
                     }
+                    InputKind::Export => self.export(&text),
                     InputKind::FindInRecord => {
                         if let Err(e) = self.preview.set_search(&text) {
                             self.message = Some(e);
@@ -743,7 +765,16 @@ impl App {
                     });
                 }
             }
-            Msg::ObjectRead { gen, result, bytes } => {
+            Msg::ObjectRead {
+                gen,
+                result,
+                bytes,
+                meta,
+            } => {
+                if self.load_of(gen).is_none() {
+                    return;
+                }
+                self.objects.insert(result.uri.clone(), meta);
                 let Some(l) = self.load_of(gen) else { return };
                 l.objects_done += 1;
                 l.bytes_done += bytes;
@@ -764,6 +795,9 @@ impl App {
                     self.rebuild_records();
                 }
             }
+            Msg::Estimated { gen, estimate } => self.on_estimate(gen, estimate),
+            Msg::AthenaProgress { gen, line } => self.on_athena_progress(gen, line),
+            Msg::AthenaDone { gen, result } => self.on_athena_done(gen, result),
             Msg::LoadDone { gen, cancelled } => {
                 if let Some(l) = self.load_of(gen) {
                     l.done = true;

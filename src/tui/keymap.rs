@@ -37,7 +37,11 @@ pub enum Action {
     ExpandDeep,
     Zoom,
     Copy,
+    Export,
+    Bookmark,
+    NextBookmark,
     Pivot,
+    Athena,
     PivotBack,
     PivotForward,
     Palette,
@@ -98,7 +102,11 @@ bindings! {
     ExpandDeep "expand_deep" "Record" ["E"] "expand the node, its siblings and all inside";
     Zoom "zoom" "Record" ["z"] "the record full screen (Enter in the record too)";
     Copy "copy" "Record" ["y"] "copy (OSC 52): yy value, yp path, yq jq path, yr record";
+    Export "export" "Records" ["e"] "export the list or the pivot as evidence (JSON Lines, or CSV for a .csv name) with a SHA-256";
+    Bookmark "bookmark" "Records" ["m"] "bookmark the record (kept by --resume; ★ in the list)";
+    NextBookmark "next_bookmark" "Records" ["'"] "the next bookmarked record";
     Pivot "pivot" "Pivot" ["p"] "pivot: choose an entity of the record (IP, key, principal) and see every loaded record naming it";
+    Athena "athena" "Pivot" ["a"] "widen the pivot to Athena over a window (estimate first, asks above the byte budget)";
     PivotBack "pivot_back" "Pivot" ["["] "the previous pivot in the history (Esc leaves the pivot view)";
     PivotForward "pivot_forward" "Pivot" ["]"] "the next pivot in the history";
     Palette "palette" "General" [":"] "palette: fuzzy search over actions and partitions (:1111 use1 0502)";
@@ -176,7 +184,8 @@ impl Key {
 
 /// The bindings in force: the table, with the user's overrides applied.
 pub struct Keymap {
-    map: HashMap<Key, Action>,
+    /// A key may serve one action in the record pane and another elsewhere (`e`).
+    map: HashMap<Key, Vec<Action>>,
     /// Keys per action as shown in help, in the table's order.
     shown: Vec<(Action, Vec<String>)>,
     /// Overrides that could not be understood, reported on the status line.
@@ -209,7 +218,7 @@ impl Keymap {
             for k in keys {
                 match Key::parse(&k) {
                     Some(key) => {
-                        map.insert(key, b.action);
+                        map.entry(key).or_insert_with(Vec::new).push(b.action);
                         ok.push(k);
                     }
                     None => warnings.push(format!("config [keys]: cannot read key '{k}'")),
@@ -224,8 +233,19 @@ impl Keymap {
         }
     }
 
+    /// The action of a key, the first in the table when it has several.
     pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
-        self.map.get(&Key::of(ev)).copied()
+        self.map.get(&Key::of(ev))?.first().copied()
+    }
+
+    /// The action of a key where it is pressed: in the record pane (`in_record`) a key's
+    /// "Record" action wins, elsewhere any other.
+    pub fn action_in(&self, ev: &KeyEvent, in_record: bool) -> Option<Action> {
+        let all = self.map.get(&Key::of(ev))?;
+        all.iter()
+            .find(|a| (binding(**a).section == "Record") == in_record)
+            .or(all.first())
+            .copied()
     }
 
     /// The keys bound to `action`, as written in the table (for help and hints).
@@ -287,5 +307,16 @@ mod tests {
         );
         assert_eq!(km.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
         assert_eq!(km.warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_shared_key_means_what_its_pane_says() {
+        let km = Keymap::default();
+        let e = ev(KeyCode::Char('e'), KeyModifiers::NONE);
+        assert_eq!(km.action_in(&e, true), Some(Action::Expand));
+        assert_eq!(km.action_in(&e, false), Some(Action::Export));
+        let j = ev(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(km.action_in(&j, true), Some(Action::Down));
+        assert_eq!(km.action_in(&j, false), Some(Action::Down));
     }
 }

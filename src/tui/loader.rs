@@ -18,6 +18,14 @@ use crate::load::{self, LoadOptions};
 use crate::scope::Scope;
 use crate::source::{ObjectMeta, Source};
 use crate::walk::{self, ObjectRef};
+use crate::athena::client::QueryRequest;
+use crate::athena::cost;
+use crate::athena::pivot::PivotQuery;
+use crate::athena::run::{run_pivot, Event};
+use crate::entity::Entity;
+use crate::source::AwsOptions;
+use crate::tui::widen::Estimate;
+use tokio_util::sync::CancellationToken;
 
 pub type Tx = mpsc::UnboundedSender<Msg>;
 
@@ -111,6 +119,77 @@ impl Loader {
                 rows,
                 failures: walked.failures,
             });
+        });
+    }
+
+    /// Lists what a widened pivot's window holds under the opened sources (no object is read).
+    pub fn estimate(&self, gen: u64, scope: Scope) {
+        let sources = self.sources.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let walked = walk::walk(&sources, &scope, 16).await;
+            let objects: Vec<&ObjectRef> =
+                walked.objects.iter().filter(|o| o.has_records()).collect();
+            let estimate = Estimate {
+                objects: objects.len(),
+                bytes: objects.iter().filter_map(|o| o.meta.size).sum(),
+                unlisted: walked.failures.len(),
+            };
+            let _ = tx.send(Msg::Estimated { gen, estimate });
+        });
+    }
+
+    /// Runs a widened pivot's queries on Athena; `cancel` stops them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn athena(
+        &self,
+        gen: u64,
+        aws: AwsOptions,
+        queries: Vec<PivotQuery>,
+        base: QueryRequest,
+        target: Entity,
+        scope: Scope,
+        cancel: CancellationToken,
+    ) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let conf = aws.load().await;
+            let result = if conf.region().is_none() {
+                Err("no AWS region for Athena: pass --region or set AWS_REGION".to_string())
+            } else {
+                let client = aws_sdk_athena::Client::new(&conf);
+                let progress = tx.clone();
+                let mut on = move |e: Event<'_>| {
+                    let line = match e {
+                        Event::Started(q) => format!(
+                            "{}: {} days from {} in {}",
+                            q.label,
+                            q.days.len(),
+                            q.days[0],
+                            q.table
+                        ),
+                        Event::Progress(p) => format!(
+                            "query {} {} after {:.1}s, {}",
+                            p.id,
+                            p.state,
+                            p.elapsed.as_secs_f64(),
+                            cost::describe(p.scanned_bytes)
+                        ),
+                        Event::Finished(r) => format!(
+                            "query {} SUCCEEDED in {:.1}s: {} rows, {}",
+                            r.id,
+                            r.elapsed.as_secs_f64(),
+                            r.rows.len(),
+                            cost::describe(r.scanned_bytes)
+                        ),
+                    };
+                    let _ = progress.send(Msg::AthenaProgress { gen, line });
+                };
+                run_pivot(&client, &queries, &base, &target, &scope, &cancel, &mut on)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let _ = tx.send(Msg::AthenaDone { gen, result });
         });
     }
 
@@ -219,16 +298,17 @@ async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits:
             let opts = &opts;
             async move {
                 let bytes = o.meta.size.unwrap_or(0);
-                (load::read_object(&o, opts).await, bytes)
+                (load::read_object(&o, opts).await, bytes, o.meta)
             }
         })
         .buffer_unordered(concurrency.max(1));
-    while let Some((result, bytes)) = results.next().await {
+    while let Some((result, bytes, meta)) = results.next().await {
         if tx
             .send(Msg::ObjectRead {
                 gen: job.gen,
                 result,
                 bytes,
+                meta,
             })
             .is_err()
         {

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod export;
 pub mod filter;
 pub mod json;
 pub mod keymap;
@@ -17,6 +18,7 @@ pub mod records;
 pub mod theme;
 pub mod tree;
 pub mod view;
+pub mod widen;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -82,6 +84,11 @@ pub async fn run(global: Global, sources: Vec<String>) -> anyhow::Result<()> {
     let mut app = App::new(opened, loader, keymap, theme);
     if let Some(w) = config_warning {
         app.message = Some(w);
+    }
+    app.athena.aws = global.aws();
+    match crate::athena::config::AthenaConfig::load() {
+        Ok(c) => app.athena.config = c,
+        Err(e) => app.message = Some(format!("{e:#}")),
     }
     // ratatui's init installs a panic hook that restores the terminal before the message prints.
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;

@@ -2,7 +2,7 @@
 //! screen only ever changes state when the UI loop handles one.
 
 use crate::load::ObjectResult;
-use crate::source::{Listing, StoreError};
+use crate::source::{Listing, ObjectMeta, StoreError};
 use crate::walk::LsRow;
 
 /// Which load a message belongs to: a newer load makes older answers stale, and they are dropped.
@@ -30,9 +30,23 @@ pub enum Msg {
         gen: LoadGen,
         result: ObjectResult,
         bytes: u64,
+        /// What the listing said of the object (ETag, size, time), kept for evidence export.
+        meta: ObjectMeta,
     },
     /// A load ended: every object read, or cancelled.
     LoadDone { gen: LoadGen, cancelled: bool },
+    /// What a widened pivot's window holds under the opened sources.
+    Estimated {
+        gen: u64,
+        estimate: crate::tui::widen::Estimate,
+    },
+    /// A line of an Athena run's progress (query started, state, bytes scanned).
+    AthenaProgress { gen: u64, line: String },
+    /// The Athena queries of a widened pivot ended.
+    AthenaDone {
+        gen: u64,
+        result: Result<crate::athena::run::PivotRun, String>,
+    },
     /// The partition index (every day folder of every source) that the palette searches.
     Indexed {
         rows: Vec<(usize, LsRow)>,

@@ -36,6 +36,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Some(Overlay::Failures { scroll }) => failures(f, area, app, *scroll),
         Some(Overlay::Palette(_)) => palette(f, area, app),
         Some(Overlay::Chooser(_)) => super::pivot::chooser(f, area, app),
+        Some(Overlay::Athena(_)) => super::pivot::widen(f, area, app),
         _ => {}
     }
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Row};
 use ratatui::Frame;
 
 use super::overlay::{centered, window};
-use super::records::record_table;
+use super::records::{bookmarked, record_table};
 use super::{fit, scroll_to, thousands};
 use crate::entity::Entity;
 use crate::escape::for_terminal;
@@ -90,11 +90,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         return;
     };
     let title = format!(
-        " pivot {}/{} · {} · {} records ",
+        " pivot {}/{} · {} · {} records {}",
         app.pivots.at + 1,
         app.pivots.history.len(),
         fit(&entity_label(&frame.target), 60),
-        thousands(frame.rows.len())
+        thousands(frame.rows.len()),
+        if app.athena.widened.is_some() {
+            "· with Athena "
+        } else {
+            "· a widens to Athena "
+        }
     );
     let block = Block::bordered()
         .title(title)
@@ -228,8 +233,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
             pos == frame.cursor,
         )
     });
+    let marked = bookmarked(&app.bookmarks);
     f.render_widget(
-        record_table(visible, &cols, header, theme, focused),
+        record_table(visible, &cols, header, theme, focused, &marked),
         table_area,
     );
 }
@@ -244,4 +250,124 @@ pub fn breadcrumb(app: &App) -> Option<String> {
         .map(|f| fit(&for_terminal(&f.target.value), 24))
         .collect();
     Some(format!(" pivot: {}", steps.join(" › ")))
+}
+
+/// The widening window: the window typed, the queries planned, the estimate, then progress.
+pub fn widen(f: &mut Frame, area: Rect, app: &App) {
+    use crate::athena::cost;
+    use crate::tui::widen::Stage;
+    let Some(Overlay::Athena(wd)) = &app.overlay else {
+        return;
+    };
+    let theme = &app.theme;
+    let dim = theme.fg(theme.c.dim);
+    let r = centered(area, 100.min(area.width.saturating_sub(4)), 18);
+    let inner = window(
+        f,
+        r,
+        app,
+        &format!(
+            " Athena · widen the pivot on {} ",
+            fit(&entity_label(&wd.target), 50)
+        ),
+    );
+    let w = inner.width as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(" window: ", theme.fg(theme.c.title)),
+        Span::raw(for_terminal(&wd.text).into_owned()),
+        Span::styled(
+            if matches!(wd.stage, Stage::Window(_)) { "▏" } else { "" },
+            theme.fg(theme.c.border_focus),
+        ),
+    ])];
+    let plan = match &wd.stage {
+        Stage::Window(err) => {
+            lines.push(Line::styled(
+                " FROM..TO (2024-05-01..2024-05-03, or RFC 3339) or a span back from now (7d)",
+                dim,
+            ));
+            if let Some(e) = err {
+                lines.push(Line::styled(
+                    fit(&format!(" {}", for_terminal(e)), w),
+                    theme.fg(theme.c.error),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    " Enter plans it and lists what the window holds; up to {} runs at once, more asks first.",
+                    cost::human_bytes(app.athena.budget())
+                ),
+                dim,
+            ));
+            lines.push(Line::styled(" Esc closes.", dim));
+            None
+        }
+        Stage::Estimating(p) => Some((p, None)),
+        Stage::Confirm(p, e) => Some((p, Some(e))),
+        Stage::Running { plan, estimate, .. } => Some((plan, Some(estimate))),
+    };
+    if let Some((plan, estimate)) = plan {
+        for q in &plan.queries {
+            lines.push(Line::styled(
+                fit(
+                    &format!(
+                        " {:<24} {} · {} days {}…{}",
+                        q.label,
+                        q.table,
+                        q.days.len(),
+                        q.days[0],
+                        q.days.last().expect("a day at least")
+                    ),
+                    w,
+                ),
+                dim,
+            ));
+        }
+        match estimate {
+            None => lines.push(Line::styled(
+                format!(" {} listing the window…", super::SPINNER[app.tick % 8]),
+                theme.fg(theme.c.spinner),
+            )),
+            Some(e) => {
+                let mut t = format!(
+                    " estimate: {} objects, {} in the window under the opened sources ≈ ${:.4} at most",
+                    thousands(e.objects),
+                    cost::human_bytes(e.bytes),
+                    cost::usd(e.bytes)
+                );
+                if e.unlisted > 0 {
+                    t.push_str(&format!(" ({} folders could not be listed)", e.unlisted));
+                }
+                lines.push(Line::styled(fit(&t, w), theme.fg(theme.c.title)));
+            }
+        }
+    }
+    match &wd.stage {
+        Stage::Confirm(..) => {
+            lines.push(Line::styled(
+                format!(
+                    " above the byte budget ({}): y runs it, Esc goes back",
+                    cost::human_bytes(app.athena.budget())
+                ),
+                theme.fg(theme.c.warning).add_modifier(Modifier::BOLD),
+            ));
+        }
+        Stage::Running { lines: progress, .. } => {
+            let room = (inner.height as usize).saturating_sub(lines.len() + 1);
+            let skip = progress.len().saturating_sub(room);
+            for l in &progress[skip..] {
+                lines.push(Line::raw(fit(&format!(" {}", for_terminal(l)), w)));
+            }
+            lines.push(Line::styled(
+                format!(
+                    " {} running on Athena · Esc stops the query",
+                    super::SPINNER[app.tick % 8]
+                ),
+                theme.fg(theme.c.spinner),
+            ));
+        }
+        _ => {}
+    }
+    f.render_widget(Paragraph::new(lines), inner);
 }

@@ -132,7 +132,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     }));
     let visible = (recs.offset..(recs.offset + height).min(recs.view.len()))
         .map(|pos| (recs.get(pos).expect("in the view"), pos == recs.cursor));
-    f.render_widget(record_table(visible, &cols, header, theme, focused), inner);
+    let marked = bookmarked(&app.bookmarks);
+    f.render_widget(
+        record_table(visible, &cols, header, theme, focused, &marked),
+        inner,
+    );
+}
+
+/// Whether a record is bookmarked, for the table's ★.
+pub(super) fn bookmarked(
+    bookmarks: &std::collections::BTreeSet<(String, u64)>,
+) -> impl Fn(&Record) -> bool + '_ {
+    move |r| {
+        !bookmarks.is_empty()
+            && bookmarks.contains(&(r.origin.object.to_string(), r.origin.position))
+    }
 }
 
 /// The table the record list and the pivot timeline both draw: one row per visible record, in the
@@ -143,10 +157,22 @@ pub(super) fn record_table<'a>(
     header: Row<'a>,
     theme: &crate::tui::theme::Theme,
     focused: bool,
+    marked: &dyn Fn(&Record) -> bool,
 ) -> Table<'a> {
     let rows: Vec<Row> = visible
         .map(|(r, at_cursor)| {
-            let row = Row::new(cols.iter().map(|(k, _, _)| cell(r, *k, theme)));
+            let mark = marked(r);
+            let row = Row::new(cols.iter().map(|(k, _, _)| match k {
+                SortKey::Kind if mark => {
+                    let short: String = kind_short(r.kind).chars().take(3).collect();
+                    Cell::from(format!("★{short}")).style(
+                        Style::default()
+                            .fg(theme.c.title)
+                            .add_modifier(Modifier::BOLD),
+                    )
+                }
+                _ => cell(r, *k, theme),
+            }));
             if at_cursor {
                 row.style(theme.selected(focused))
             } else {

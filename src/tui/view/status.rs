@@ -78,6 +78,7 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
             InputKind::Filter => "filter: ",
             InputKind::Find => "find: ",
             InputKind::FindInRecord => "find in record (regex): ",
+            InputKind::Export => "export to: ",
         };
         let mut spans = vec![
             Span::styled(
@@ -97,6 +98,11 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
         } else if *kind == InputKind::Filter {
             spans.push(Span::styled(
                 "  words, event:X ip:X sev:>=7 -word · Enter keeps · Esc",
+                Style::default().fg(theme.c.hint),
+            ));
+        } else if *kind == InputKind::Export {
+            spans.push(Span::styled(
+                "  .jsonl or .csv · a .sha256 beside it · Enter writes · Esc",
                 Style::default().fg(theme.c.hint),
             ));
         }

@@ -1,0 +1,144 @@
+//! Evidence on screen: `e` writes what the record pane shows (the filtered list, or the pivot
+//! timeline) with each record's provenance, and `m` bookmarks records so they are found again,
+//! here with `'` and after a dropped connection with `trawl --resume`.
+
+use std::path::PathBuf;
+
+use super::app::{App, InputKind, Overlay};
+use crate::evidence::{self, Context};
+use crate::record::Record;
+
+impl App {
+    /// The records the pane shows, in its order.
+    fn shown_indices(&self) -> Vec<usize> {
+        match self.pivots.current() {
+            Some(f) => f.rows.iter().map(|&i| i as usize).collect(),
+            None => self.records.view.iter().map(|&i| i as usize).collect(),
+        }
+    }
+
+    /// What produced the records shown: the pivot or filter, and the partition read.
+    pub fn export_context(&self) -> Context {
+        let mut query = Vec::new();
+        if let Some(f) = self.pivots.current() {
+            query.push(format!("pivot {}:{}", f.target.kind.as_str(), f.target.value));
+        } else if !self.records.filter_text.is_empty() {
+            query.push(format!("filter {}", self.records.filter_text));
+        }
+        let mut window = Vec::new();
+        if let Some(l) = &self.load {
+            let src = &self.loader.sources()[l.req.source];
+            let what = l.req.object.as_ref().map_or(&l.req.prefix, |o| &o.key);
+            window.push(src.store.uri(what));
+        }
+        if let Some(w) = &self.athena.widened {
+            window.push(format!("athena {w}"));
+        }
+        Context {
+            query: if query.is_empty() {
+                "all records".into()
+            } else {
+                query.join("; ")
+            },
+            window: window.join("; "),
+        }
+    }
+
+    /// `e`: asks where to write, offering a new file named after what is shown.
+    pub(super) fn ask_export(&mut self) {
+        if self.shown_indices().is_empty() {
+            self.message = Some("nothing to export: the list is empty".into());
+            return;
+        }
+        let what = match self.pivots.current() {
+            Some(f) => format!("pivot-{}", f.target.value),
+            None => "records".into(),
+        };
+        let path = evidence::default_path(&self.export_dir, &what, "jsonl");
+        self.overlay = Some(Overlay::Input {
+            kind: InputKind::Export,
+            text: path.display().to_string(),
+            before: String::new(),
+        });
+    }
+
+    pub(super) fn export(&mut self, path: &str) {
+        let path = PathBuf::from(path.trim());
+        if path.as_os_str().is_empty() {
+            self.message = Some("no file named: nothing written".into());
+            return;
+        }
+        if path.exists() {
+            self.message = Some(format!(
+                "{} exists: evidence is never overwritten, name another file",
+                path.display()
+            ));
+            return;
+        }
+        let ctx = self.export_context();
+        let recs: Vec<&Record> = self
+            .shown_indices()
+            .into_iter()
+            .map(|i| &self.records.rows[i].rec)
+            .collect();
+        self.message = Some(match evidence::export(&path, recs, &self.objects, &ctx) {
+            Ok(w) => format!(
+                "exported {} records to {} · sha256 {}",
+                w.records,
+                w.path.display(),
+                w.sha256
+            ),
+            Err(e) => format!("cannot write {}: {e}", path.display()),
+        });
+    }
+
+    fn bookmark_key(r: &Record) -> (String, u64) {
+        (r.origin.object.to_string(), r.origin.position)
+    }
+
+    pub fn is_bookmarked(&self, r: &Record) -> bool {
+        !self.bookmarks.is_empty() && self.bookmarks.contains(&Self::bookmark_key(r))
+    }
+
+    pub(super) fn toggle_bookmark(&mut self) {
+        let Some(i) = self.selected_index() else {
+            self.message = Some("nothing to bookmark: no record is selected".into());
+            return;
+        };
+        let key = Self::bookmark_key(&self.records.rows[i].rec);
+        if self.bookmarks.remove(&key) {
+            self.message = Some(format!("bookmark removed ({} left)", self.bookmarks.len()));
+        } else {
+            self.bookmarks.insert(key);
+            self.message = Some(format!(
+                "bookmarked ({} in all; ' goes to the next)",
+                self.bookmarks.len()
+            ));
+        }
+    }
+
+    /// `'`: the next bookmarked record after the cursor in the pane's order, wrapping around.
+    pub(super) fn next_bookmark(&mut self) {
+        let shown = self.shown_indices();
+        let cursor = match self.pivots.current() {
+            Some(f) => f.cursor,
+            None => self.records.cursor,
+        };
+        let n = shown.len();
+        let hit = (1..=n)
+            .map(|d| (cursor + d) % n)
+            .find(|&pos| self.is_bookmarked(&self.records.rows[shown[pos]].rec));
+        let Some(pos) = hit else {
+            self.message = Some(if self.bookmarks.is_empty() {
+                "no bookmarks: m bookmarks a record".into()
+            } else {
+                "no bookmarked record in this list".into()
+            });
+            return;
+        };
+        match self.pivots.current_mut() {
+            Some(f) => f.cursor = pos,
+            None => self.records.move_by(pos as isize - cursor as isize),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! `a` in a pivot: the same pivot handed to Athena over a window wider than one machine should
+//! read. The window is typed, the plan and an estimate of what it reads are shown, a window above
+//! the byte budget asks first, and Esc stops the query running (StopQueryExecution). The records
+//! Athena returns join the loaded ones, so the pivot timeline shows both.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tokio_util::sync::CancellationToken;
+
+use super::app::{App, Failure, Overlay};
+use crate::athena::client::QueryRequest;
+use crate::athena::command::AthenaArgs;
+use crate::athena::config::AthenaConfig;
+use crate::athena::cost;
+use crate::athena::pivot::{self, PivotQuery};
+use crate::athena::run::PivotRun;
+use crate::entity::Entity;
+use crate::record::{Record, RecordKind};
+use crate::scope::{self, Scope};
+use crate::source::AwsOptions;
+
+/// Bytes a widened pivot may scan before trawl asks, unless `[athena] byte_budget` says.
+pub const DEFAULT_BUDGET: u64 = 10 << 30;
+
+/// What the screen needs to reach Athena, and what the last widening found.
+pub struct AthenaSide {
+    pub config: AthenaConfig,
+    pub aws: AwsOptions,
+    /// The default window (`[pivot] window`), centred on the pivot's records.
+    pub window: Duration,
+    /// The window and queries that added records to the pivot (for the title and exports).
+    pub widened: Option<String>,
+    pub(super) cancel: Option<CancellationToken>,
+    pub(super) gen: u64,
+}
+
+impl Default for AthenaSide {
+    fn default() -> Self {
+        AthenaSide {
+            config: AthenaConfig::default(),
+            aws: AwsOptions::default(),
+            window: Duration::days(7),
+            widened: None,
+            cancel: None,
+            gen: 0,
+        }
+    }
+}
+
+impl AthenaSide {
+    pub fn budget(&self) -> u64 {
+        self.config.byte_budget.unwrap_or(DEFAULT_BUDGET)
+    }
+}
+
+/// The plan of a widening: the queries and the window they read.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub queries: Vec<PivotQuery>,
+    pub scope: Scope,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// Objects and bytes under the opened sources in the window: what Athena's JSON tables over the
+/// same buckets would read at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Estimate {
+    pub objects: usize,
+    pub bytes: u64,
+    pub unlisted: usize,
+}
+
+pub enum Stage {
+    /// Typing the window; the error of the last Enter, if any.
+    Window(Option<String>),
+    Estimating(Plan),
+    /// Above the byte budget: `y` runs it.
+    Confirm(Plan, Estimate),
+    Running {
+        plan: Plan,
+        estimate: Estimate,
+        lines: Vec<String>,
+    },
+}
+
+pub struct Widen {
+    pub target: Entity,
+    pub text: String,
+    pub stage: Stage,
+}
+
+/// `FROM..TO` (days or RFC 3339), or a span back from now (`7d`).
+pub fn parse_window(text: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let (since, until) = match text.split_once("..") {
+        Some((a, b)) => (
+            scope::parse_time(a, now, false)?,
+            scope::parse_time(b, now, true)?,
+        ),
+        None => (scope::parse_time(text, now, false)?, now),
+    };
+    if until < since {
+        return Err("the window ends before it starts".into());
+    }
+    Ok((since, until))
+}
+
+/// The default window: `span` around the pivot's records, in whole days.
+pub fn default_window(records: &[&Record], span: Duration) -> String {
+    let times: Vec<DateTime<Utc>> = records.iter().filter_map(|r| r.time).collect();
+    let half = Duration::days((span.num_days() / 2).max(1));
+    let (first, last) = match (times.iter().min(), times.iter().max()) {
+        (Some(a), Some(b)) => (*a - half, *b + half),
+        _ => return format!("{}d", span.num_days().max(1)),
+    };
+    format!("{}..{}", first.format("%Y-%m-%d"), last.format("%Y-%m-%d"))
+}
+
+/// One record, however it was found: Athena rows and loaded rows of the same event agree.
+fn identity(r: &Record) -> String {
+    let v = &r.value;
+    let id = match r.kind {
+        RecordKind::CloudTrail => v.get("eventID").and_then(|x| x.as_str()).map(str::to_string),
+        RecordKind::GuardDuty => v.get("id").and_then(|x| x.as_str()).map(|id| {
+            let updated = v.get("updatedAt").and_then(|x| x.as_str()).unwrap_or("");
+            format!("{id}@{updated}")
+        }),
+        RecordKind::Ocsf => v
+            .pointer("/metadata/uid")
+            .and_then(|x| x.as_str())
+            .map(str::to_string),
+    };
+    format!(
+        "{}:{}",
+        r.kind.as_str(),
+        id.unwrap_or_else(|| serde_json::to_string(v).unwrap_or_default())
+    )
+}
+
+impl App {
+    /// `a`: opens the widening of the pivot shown, with the default window filled in.
+    pub(super) fn open_widen(&mut self) {
+        let Some(f) = self.pivots.current() else {
+            self.message = Some("a widens a pivot: p on a record pivots first".into());
+            return;
+        };
+        let recs: Vec<&Record> = f.rows.iter().map(|&i| &self.records.rows[i as usize].rec).collect();
+        let text = default_window(&recs, self.athena.window);
+        self.overlay = Some(Overlay::Athena(Widen {
+            target: f.target.clone(),
+            text,
+            stage: Stage::Window(None),
+        }));
+    }
+
+    pub(super) fn widen_key(&mut self, mut w: Widen, ev: KeyEvent) -> Option<Overlay> {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match (&mut w.stage, ev.code) {
+            (Stage::Running { .. }, KeyCode::Esc) => {
+                if let Some(c) = &self.athena.cancel {
+                    c.cancel();
+                }
+                self.message = Some("stopping the Athena query…".into());
+            }
+            (Stage::Running { .. }, _) => {}
+            (Stage::Confirm(..), KeyCode::Char('y' | 'Y')) => {
+                let Stage::Confirm(plan, estimate) =
+                    std::mem::replace(&mut w.stage, Stage::Window(None))
+                else {
+                    unreachable!("matched above")
+                };
+                w.stage = self.start_run(&w.target, plan, estimate);
+            }
+            (Stage::Confirm(..) | Stage::Estimating(_), KeyCode::Esc | KeyCode::Char('n')) => {
+                self.athena.gen += 1;
+                w.stage = Stage::Window(None);
+            }
+            (Stage::Confirm(..) | Stage::Estimating(_), _) => {}
+            (Stage::Window(_), KeyCode::Esc) => return None,
+            (Stage::Window(_), KeyCode::Enter) => {
+                w.stage = match self.plan(&w.target, &w.text) {
+                    Ok(plan) => {
+                        self.athena.gen += 1;
+                        self.loader.estimate(self.athena.gen, plan.scope.clone());
+                        Stage::Estimating(plan)
+                    }
+                    Err(e) => Stage::Window(Some(e)),
+                }
+            }
+            (Stage::Window(_), KeyCode::Backspace) => {
+                w.text.pop();
+            }
+            (Stage::Window(_), KeyCode::Char('u')) if ctrl => w.text.clear(),
+            (Stage::Window(_), KeyCode::Char(c)) if !ctrl => w.text.push(c),
+            _ => {}
+        }
+        Some(Overlay::Athena(w))
+    }
+
+    fn plan(&self, target: &Entity, text: &str) -> Result<Plan, String> {
+        let (since, until) = parse_window(text, Utc::now())?;
+        let tables = AthenaArgs::default().tables(&self.athena.config);
+        let mut scope = Scope {
+            since: Some(since),
+            until: Some(until),
+            ..Scope::default()
+        };
+        let queries = pivot::plan(target, &scope, &tables).map_err(|e| e.to_string())?;
+        // The estimate lists the kinds the queries read, and no other.
+        scope.kinds = queries.iter().map(|q| q.kind).collect();
+        scope.kinds.dedup();
+        Ok(Plan {
+            queries,
+            scope,
+            since,
+            until,
+        })
+    }
+
+    fn start_run(&mut self, target: &Entity, plan: Plan, estimate: Estimate) -> Stage {
+        self.athena.gen += 1;
+        let cancel = CancellationToken::new();
+        self.athena.cancel = Some(cancel.clone());
+        let base: QueryRequest = AthenaArgs::default().request(&self.athena.config, String::new());
+        self.loader.athena(
+            self.athena.gen,
+            self.athena.aws.clone(),
+            plan.queries.clone(),
+            base,
+            target.clone(),
+            plan.scope.clone(),
+            cancel,
+        );
+        Stage::Running {
+            plan,
+            estimate,
+            lines: Vec::new(),
+        }
+    }
+
+    /// The estimate is in: run at once within the budget, else ask.
+    pub(super) fn on_estimate(&mut self, gen: u64, estimate: Estimate) {
+        if gen != self.athena.gen {
+            return;
+        }
+        let Some(Overlay::Athena(mut w)) = self.overlay.take() else {
+            return;
+        };
+        if let Stage::Estimating(plan) = std::mem::replace(&mut w.stage, Stage::Window(None)) {
+            w.stage = if estimate.bytes > self.athena.budget() {
+                Stage::Confirm(plan, estimate)
+            } else {
+                self.start_run(&w.target, plan, estimate)
+            };
+        }
+        self.overlay = Some(Overlay::Athena(w));
+    }
+
+    pub(super) fn on_athena_progress(&mut self, gen: u64, line: String) {
+        if gen != self.athena.gen {
+            return;
+        }
+        if let Some(Overlay::Athena(Widen {
+            stage: Stage::Running { lines, .. },
+            ..
+        })) = &mut self.overlay
+        {
+            lines.push(line);
+        }
+    }
+
+    /// The queries ended: their records join the loaded ones, and the pivot shows them.
+    pub(super) fn on_athena_done(&mut self, gen: u64, result: Result<PivotRun, String>) {
+        if gen != self.athena.gen {
+            return;
+        }
+        self.athena.cancel = None;
+        let window = match self.overlay.take() {
+            Some(Overlay::Athena(Widen {
+                stage: Stage::Running { plan, .. },
+                ..
+            })) => format!(
+                "{}..{}",
+                plan.since.format("%Y-%m-%d %H:%M"),
+                plan.until.format("%Y-%m-%d %H:%M")
+            ),
+            other => {
+                self.overlay = other;
+                String::new()
+            }
+        };
+        let run = match result {
+            Ok(run) => run,
+            Err(e) => {
+                self.failures.push(Failure {
+                    what: format!("athena {window}"),
+                    reason: e.clone(),
+                    fatal: true,
+                });
+                self.message = Some(format!("Athena: {e}"));
+                return;
+            }
+        };
+        let known: HashSet<String> = self.records.rows.iter().map(|r| identity(&r.rec)).collect();
+        let found = run.records.len();
+        let new: Vec<Record> = run
+            .records
+            .into_iter()
+            .filter(|r| !known.contains(&identity(r)))
+            .collect();
+        let added = new.len();
+        for s in &run.skipped {
+            self.failures.push(Failure {
+                what: format!("athena {window}"),
+                reason: s.clone(),
+                fatal: false,
+            });
+        }
+        self.records.push(new);
+        self.records.merge_new();
+        self.pivots.refresh(&self.records);
+        let summary = format!(
+            "{window}: {found} records ({added} not loaded before), scanned {}, ≈ ${:.4}, queries {}",
+            cost::human_bytes(run.scanned_bytes),
+            run.usd,
+            run.query_ids.join(" ")
+        );
+        self.message = Some(format!("Athena {summary}"));
+        self.athena.widened = Some(summary);
+    }
+}
