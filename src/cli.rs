@@ -33,6 +33,10 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Sources to open in the investigator: s3://bucket[/prefix], a folder, or one object.
     pub sources: Vec<String>,
+    /// Open the last session again: its sources (unless others are given), the partition it
+    /// read, filter, order, pivot history and bookmarks.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -510,14 +514,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_demo_help(&lake, &sources)?;
                 return Ok(());
             }
-            crate::tui::run(global, sources).await
+            crate::tui::run(global, sources, false).await
         }
-        None => {
-            if cli.sources.is_empty() {
-                bail!("no SOURCE given: try `trawl demo`, or `trawl --help`");
-            }
-            crate::tui::run(global, cli.sources).await
-        }
+        None => crate::tui::run(global, cli.sources, cli.resume).await,
     }
 }
 

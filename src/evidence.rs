@@ -184,7 +184,12 @@ pub fn export<'a>(
         return Err(e);
     }
     std::fs::rename(&tmp, path)?;
-    let sha256: String = out.hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256: String = out
+        .hash
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let checksum_path = path.with_file_name(format!("{name}.sha256"));
     std::fs::write(&checksum_path, format!("{sha256}  {name}\n"))?;
     Ok(Written {
@@ -200,7 +205,13 @@ pub fn default_path(dir: &Path, what: &str, ext: &str) -> PathBuf {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let safe: String = what
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(60)
         .collect();
     let base = format!("trawl-{safe}-{stamp}");
@@ -280,8 +291,13 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(lines.next().unwrap(), CSV_COLUMNS.join(","));
         let row = lines.next().unwrap();
-        assert!(row.starts_with("s3://b/k.json.gz,\"\"\"abc\"\"\",,2024-05-02T03:05:00Z,7,cloudtrail,"));
-        assert!(!row.contains('\u{1b}'), "no raw escape reaches a spreadsheet");
+        assert!(
+            row.starts_with("s3://b/k.json.gz,\"\"\"abc\"\"\",,2024-05-02T03:05:00Z,7,cloudtrail,")
+        );
+        assert!(
+            !row.contains('\u{1b}'),
+            "no raw escape reaches a spreadsheet"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -293,7 +309,12 @@ mod tests {
         std::fs::write(&a, "").unwrap();
         let b = default_path(&dir, "pivot ip:1.2.3.4", "jsonl");
         assert_ne!(a, b);
-        assert!(a.file_name().unwrap().to_str().unwrap().starts_with("trawl-pivot-ip-1.2.3.4-"));
+        assert!(a
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("trawl-pivot-ip-1.2.3.4-"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

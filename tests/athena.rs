@@ -6,7 +6,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -294,47 +293,6 @@ fn ddl_without_a_listing_injects_accounts_and_still_parses() {
 
 /// moto's Athena state transitions and result queue are server-wide: these tests take turns.
 static MOTO_ATHENA: Mutex<()> = Mutex::new(());
-
-fn moto_post(m: &Moto, path: &str, body: &Value) {
-    let body = body.to_string();
-    let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    assert!(
-        resp.starts_with("HTTP/1.1 20") || resp.starts_with("HTTP/1.0 20"),
-        "{resp}"
-    );
-}
-
-/// Each GetQueryExecution moves a query on by one state after `polls` calls.
-fn athena_transition(m: &Moto, polls: u64) {
-    moto_post(
-        m,
-        "/moto-api/state-manager/set-transition",
-        &json!({"model_name": "athena::execution", "transition": {"progression": "manual", "times": polls}}),
-    );
-}
-
-/// Queues one result (a header row, then `records` with their objects) for the next query.
-fn queue_result(m: &Moto, region: &str, records: &[(Value, &str)]) {
-    let cell = |s: &str| json!({"VarCharValue": s});
-    let mut rows = vec![json!({"Data": [cell("record"), cell("object")]})];
-    for (r, o) in records {
-        rows.push(json!({"Data": [cell(&r.to_string()), cell(o)]}));
-    }
-    let col = |n: &str| json!({"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n, "Type": "varchar", "Precision": 2147483647, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": true});
-    moto_post(
-        m,
-        "/moto-api/static/athena/query-results",
-        &json!({"account_id": "123456789012", "region": region, "results": [{"rows": rows, "column_info": [col("record"), col("object")]}]}),
-    );
-}
 
 fn event(ip: &str, name: &str) -> Value {
     json!({"eventVersion": "1.08", "eventTime": "2024-05-02T03:00:00Z", "eventSource": "iam.amazonaws.com",

@@ -268,3 +268,296 @@ async fn hostile_entity_values_are_escaped_in_the_chooser_the_view_and_the_bread
         assert!(!raw.contains('\u{1b}') && !raw.contains('\u{202e}'));
     }
 }
+
+/// Loads everything and opens the pivot on the attacker's IP from the exfiltration finding.
+async fn pivot_on_the_attacker() -> (Session, Entity) {
+    let mut s = everything_loaded().await;
+    let recs = &s.app.records;
+    let pos = (0..recs.view.len())
+        .find(|&p| recs.get(p).unwrap().event == story::EXFIL_FINDING_TYPE)
+        .expect("the exfiltration finding is loaded");
+    s.app.records.cursor = pos;
+    s.app.records.moved = true;
+    s.app.focus = Focus::Records;
+    s.keys(&["p"]);
+    let ip = Entity {
+        kind: EntityKind::Ip,
+        value: story::ATTACKER_IP.into(),
+    };
+    choose(&mut s, &ip);
+    assert!(s.app.pivots.active);
+    (s, ip)
+}
+
+/// Replaces the text of the input line (the export path) and presses Enter.
+fn enter_text(s: &mut Session, text: &str) {
+    s.keys(&["ctrl-u"]);
+    s.type_text(text);
+    s.keys(&["enter"]);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The record at `position` of a local object, read independently of trawl's decoders: a line of
+/// a JSON Lines file, or an element of a CloudTrail envelope.
+fn record_at(object: &str, position: u64) -> Option<serde_json::Value> {
+    use std::io::Read;
+    let raw = std::fs::read(object).ok()?;
+    let mut text = String::new();
+    if object.ends_with(".gz") {
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_string(&mut text)
+            .ok()?;
+    } else {
+        text = String::from_utf8(raw).ok()?;
+    }
+    let whole: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+    match whole {
+        Some(v) if v.get("Records").is_some() => v["Records"].get(position as usize - 1).cloned(),
+        _ => serde_json::from_str(text.lines().nth(position as usize - 1)?).ok(),
+    }
+}
+
+#[tokio::test]
+async fn e_exports_the_pivot_as_evidence_that_points_back_at_each_record() {
+    let (mut s, ip) = pivot_on_the_attacker().await;
+    let dir = tempfile::tempdir().unwrap();
+    s.app.export_dir = dir.path().to_path_buf();
+    let shown: Vec<serde_json::Value> = s
+        .app
+        .pivots
+        .current()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|&i| s.app.records.rows[i as usize].rec.value.clone())
+        .collect();
+
+    // `e` offers a new file named after the pivot, in the export folder.
+    s.keys(&["e"]);
+    let Some(Overlay::Input { text, .. }) = &s.app.overlay else {
+        panic!("e opens no input: {:?}", s.app.message);
+    };
+    let offered = PathBuf::from(text);
+    assert_eq!(offered.parent(), Some(dir.path()));
+    assert!(
+        text.contains(story::ATTACKER_IP) && text.ends_with(".jsonl"),
+        "{text}"
+    );
+    assert!(s.render(160, 48).contains("export to:"));
+    s.keys(&["enter"]);
+    let msg = s.app.message.clone().unwrap_or_default();
+    assert!(
+        msg.starts_with(&format!("exported {} records", shown.len())),
+        "{msg}"
+    );
+
+    let bytes = std::fs::read(&offered).unwrap();
+    let sha = sha256_hex(&bytes);
+    assert!(msg.contains(&sha), "{msg}");
+    let name = offered.file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(format!("{name}.sha256"))).unwrap(),
+        format!("{sha}  {name}\n")
+    );
+    let lines = common::json_lines(std::str::from_utf8(&bytes).unwrap());
+    assert_eq!(lines.len(), shown.len());
+    let mut checked = 0;
+    for (line, value) in lines.iter().zip(&shown) {
+        assert_eq!(
+            &line["record"], value,
+            "the record is written as it was read"
+        );
+        assert_eq!(line["query"], format!("pivot ip:{}", ip.value));
+        assert!(
+            line["window"].as_str().unwrap().contains("demo-lake"),
+            "{line}"
+        );
+        let object = line["object"].as_str().unwrap();
+        let position = line["position"].as_u64().unwrap();
+        assert!(position >= 1);
+        assert!(Path::new(object).exists(), "{object}");
+        // JSON objects are checked against their bytes: the position leads back to the record.
+        if !object.ends_with(".parquet") {
+            assert_eq!(
+                record_at(object, position).as_ref(),
+                Some(value),
+                "{object}:{position}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+
+    // The same as CSV, and never over a file that exists.
+    s.keys(&["e"]);
+    let csv = dir.path().join("pivot.csv");
+    enter_text(&mut s, csv.to_str().unwrap());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut rows = text.lines();
+    assert!(rows
+        .next()
+        .unwrap()
+        .starts_with("object,etag,version_id,last_modified,position,"));
+    assert_eq!(rows.count(), shown.len());
+    s.keys(&["e"]);
+    enter_text(&mut s, csv.to_str().unwrap());
+    let msg = s.app.message.clone().unwrap_or_default();
+    assert!(msg.contains("never overwritten"), "{msg}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
+}
+
+#[tokio::test]
+async fn m_bookmarks_a_record_and_the_quote_key_finds_it_again() {
+    let (mut s, _) = pivot_on_the_attacker().await;
+    s.keys(&["j", "j", "m"]);
+    let marked = s.app.pivots.current().unwrap().cursor;
+    assert_eq!(s.app.bookmarks.len(), 1);
+    let screen = s.render(160, 48);
+    assert_eq!(screen.matches('★').count(), 1, "{screen}");
+    s.keys(&["g"]);
+    assert_eq!(s.app.pivots.current().unwrap().cursor, 0);
+    s.keys(&["'"]);
+    assert_eq!(s.app.pivots.current().unwrap().cursor, marked);
+    s.keys(&["m"]);
+    assert!(s.app.bookmarks.is_empty());
+}
+
+#[tokio::test]
+async fn a_resumed_session_opens_the_same_partition_filter_pivots_and_bookmarks() {
+    use trawl::tui::resume::{self, Resume};
+    let state = tempfile::tempdir().unwrap();
+    let path = state.path().join("trawl/session.json");
+    let specs = vec![lake().display().to_string()];
+
+    let (mut s, ip) = pivot_on_the_attacker().await;
+    s.app.resume = Some(Resume::new(path.clone(), specs.clone()));
+    s.keys(&["j", "m"]);
+    // A second pivot, then back to the first: the history and where it stands are kept.
+    let key = Entity {
+        kind: EntityKind::Key,
+        value: story::STOLEN_KEY.into(),
+    };
+    let frame = s.app.pivots.current().unwrap();
+    let row = frame
+        .rows
+        .iter()
+        .position(|&i| s.app.records.rows[i as usize].rec.entities.contains(&key))
+        .unwrap();
+    s.keys(&["g"]);
+    for _ in 0..row {
+        s.keys(&["j"]);
+    }
+    s.keys(&["p"]);
+    choose(&mut s, &key);
+    s.keys(&["["]);
+    s.app.persist();
+    let before_rows = s.app.pivots.current().unwrap().rows.len();
+    let bookmarks = s.app.bookmarks.clone();
+    drop(s);
+
+    // A new screen, as after a dropped connection.
+    let saved = resume::load(&path).unwrap().expect("saved");
+    assert_eq!(saved.sources, specs);
+    assert_eq!(saved.pivots.len(), 2);
+    let sources = source::open_all(&saved.sources, &AwsOptions::default())
+        .await
+        .unwrap();
+    let mut s = Session::open(sources);
+    s.app.resume = Some(Resume::new(path.clone(), specs.clone()));
+    s.app.restore(saved);
+    s.settle().await;
+    s.render(160, 48);
+    assert!(s.app.pivots.active);
+    assert_eq!(s.app.pivots.history.len(), 2);
+    assert_eq!(s.app.pivots.at, 0);
+    assert_eq!(s.app.pivots.current().unwrap().target, ip);
+    assert_eq!(s.app.pivots.current().unwrap().rows.len(), before_rows);
+    assert_eq!(s.app.bookmarks, bookmarks);
+    let screen = s.render(160, 48);
+    assert!(screen.contains('★'), "{screen}");
+    s.keys(&["]"]);
+    assert_eq!(s.app.pivots.current().unwrap().target, key);
+}
+
+#[test]
+fn resume_without_a_saved_session_says_so() {
+    let state = tempfile::tempdir().unwrap();
+    let r = common::run(
+        common::trawl()
+            .arg("--resume")
+            .env("XDG_STATE_HOME", state.path()),
+    );
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing to resume"), "{}", r.stderr);
+}
+
+/// `a` on the pivot: the window is planned and estimated from the opened sources, runs on
+/// moto's Athena (below the byte budget, without asking), and the rows join the pivot timeline;
+/// a row the lake already holds is not shown twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
+    let Some(m) = common::moto() else { return };
+    // The in-process SDK reads its credentials from the environment, as trawl does.
+    std::env::set_var("AWS_ACCESS_KEY_ID", common::ACCESS_KEY);
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY);
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let (mut s, _ip) = pivot_on_the_attacker().await;
+    let before = s.app.pivots.current().unwrap().rows.len();
+    let loaded_ct = s
+        .app
+        .pivots
+        .current()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|&i| &s.app.records.rows[i as usize].rec)
+        .find(|r| r.kind == RecordKind::CloudTrail)
+        .unwrap()
+        .value
+        .clone();
+    let new_event = serde_json::json!({"eventVersion": "1.08", "eventID": "athena-only-0001",
+        "eventTime": "2024-04-20T01:02:03Z", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+        "awsRegion": "us-east-1", "sourceIPAddress": story::ATTACKER_IP, "recipientAccountId": story::PROD_ACCOUNT,
+        "userIdentity": {"type": "AssumedRole", "arn": story::INSTANCE_SESSION_ARN, "accessKeyId": story::STOLEN_KEY}});
+    let ct_object = "s3://org-trail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-1/2024/04/20/x.json.gz";
+    common::athena_transition(m, 1);
+    // GuardDuty is asked first (nothing), then CloudTrail: one event the lake lacks, one it has.
+    common::queue_result(m, common::REGION, &[]);
+    common::queue_result(
+        m,
+        common::REGION,
+        &[(new_event.clone(), ct_object), (loaded_ct, ct_object)],
+    );
+    s.app.athena.aws = AwsOptions {
+        endpoint_url: Some(m.endpoint.clone()),
+        region: Some(common::REGION.into()),
+        ..AwsOptions::default()
+    };
+    s.app.athena.config.output_location = Some("s3://athena-results/trawl/".into());
+
+    s.keys(&["a"]);
+    let screen = s.render(160, 48);
+    assert!(screen.contains("Athena · widen the pivot"), "{screen}");
+    // The default window is centred on the pivot's records.
+    assert!(screen.contains("2024-04-"), "{screen}");
+    enter_text(&mut s, "2024-04-15..2024-05-05");
+    s.until(|app| app.athena.widened.is_some() || app.overlay.is_none())
+        .await;
+    let msg = s.app.message.clone().unwrap_or_default();
+    assert!(s.app.athena.widened.is_some(), "{msg}");
+    assert!(msg.contains("2 records (1 not loaded before)"), "{msg}");
+    let frame = s.app.pivots.current().unwrap();
+    assert_eq!(frame.rows.len(), before + 1);
+    let first = &s.app.records.rows[frame.rows[0] as usize].rec;
+    assert_eq!(first.value, new_event, "the oldest record is Athena's");
+    assert_eq!(&*first.origin.object, ct_object);
+    let screen = s.render(160, 48);
+    assert!(screen.contains("with Athena"), "{screen}");
+}

@@ -115,6 +115,8 @@ pub struct App {
     /// Where exports go unless the user types another path.
     pub export_dir: std::path::PathBuf,
     pub athena: super::widen::AthenaSide,
+    /// Where the session is saved for `--resume` (none in tests that do not ask).
+    pub resume: Option<super::resume::Resume>,
 }
 
 impl App {
@@ -148,6 +150,7 @@ impl App {
             bookmarks: Default::default(),
             export_dir: std::path::PathBuf::from("."),
             athena: Default::default(),
+            resume: None,
         };
         // Open every source's first level, as a file manager shows its roots.
         for i in 0..app.tree.nodes.len() {
@@ -663,6 +666,7 @@ impl App {
         self.pivots.reset();
         self.preview.clear();
         let gen = self.loader.load(req.clone());
+        self.resume_pivots(&req);
         self.load = Some(LoadState {
             gen,
             node: i,
@@ -679,7 +683,7 @@ impl App {
         });
     }
 
-    fn jump(&mut self, source: usize, prefix: String) {
+    pub(super) fn jump(&mut self, source: usize, prefix: String) {
         self.reveal = Some((source, prefix));
         self.focus = Focus::Tree;
         self.step_reveal();
@@ -694,6 +698,11 @@ impl App {
             Some(i) if self.tree.node(i).prefix == prefix => {
                 self.reveal = None;
                 self.follow_tree();
+                // A resumed session may have read a whole folder (`r`), which moving to it does not.
+                if self.resume.as_ref().is_some_and(|r| r.waiting()) {
+                    self.start_load(i);
+                    self.focus = Focus::Records;
+                }
             }
             Some(_) if need != Need::Nothing => self.fulfil(need),
             // Still listing: the answer continues the walk.

@@ -21,7 +21,11 @@ impl App {
     pub fn export_context(&self) -> Context {
         let mut query = Vec::new();
         if let Some(f) = self.pivots.current() {
-            query.push(format!("pivot {}:{}", f.target.kind.as_str(), f.target.value));
+            query.push(format!(
+                "pivot {}:{}",
+                f.target.kind.as_str(),
+                f.target.value
+            ));
         } else if !self.records.filter_text.is_empty() {
             query.push(format!("filter {}", self.records.filter_text));
         }

@@ -12,19 +12,19 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, watch};
 
 use super::msg::{LoadGen, Msg};
-use crate::decode::Limits;
-use crate::layout::Partition;
-use crate::load::{self, LoadOptions};
-use crate::scope::Scope;
-use crate::source::{ObjectMeta, Source};
-use crate::walk::{self, ObjectRef};
 use crate::athena::client::QueryRequest;
 use crate::athena::cost;
 use crate::athena::pivot::PivotQuery;
 use crate::athena::run::{run_pivot, Event};
+use crate::decode::Limits;
 use crate::entity::Entity;
+use crate::layout::Partition;
+use crate::load::{self, LoadOptions};
+use crate::scope::Scope;
 use crate::source::AwsOptions;
+use crate::source::{ObjectMeta, Source};
 use crate::tui::widen::Estimate;
+use crate::walk::{self, ObjectRef};
 use tokio_util::sync::CancellationToken;
 
 pub type Tx = mpsc::UnboundedSender<Msg>;

@@ -15,6 +15,7 @@ pub mod palette;
 pub mod pivot_view;
 pub mod preview;
 pub mod records;
+pub mod resume;
 pub mod theme;
 pub mod tree;
 pub mod view;
@@ -73,7 +74,26 @@ impl Latency {
     }
 }
 
-pub async fn run(global: Global, sources: Vec<String>) -> anyhow::Result<()> {
+/// Opens the screen over `sources`; with `resume`, the saved session too (and its sources when
+/// none are given).
+pub async fn run(global: Global, mut sources: Vec<String>, resume: bool) -> anyhow::Result<()> {
+    let state = resume::default_path();
+    let saved = match (&state, resume) {
+        (Some(path), true) => match resume::load(path).map_err(anyhow::Error::msg)? {
+            Some(s) => Some(s),
+            None => anyhow::bail!("nothing to resume: no session saved at {}", path.display()),
+        },
+        (None, true) => anyhow::bail!("nothing to resume: neither XDG_STATE_HOME nor HOME is set"),
+        _ => None,
+    };
+    if let Some(s) = &saved {
+        if sources.is_empty() {
+            sources = s.sources.clone();
+        }
+    }
+    if sources.is_empty() {
+        anyhow::bail!("no SOURCE given: try `trawl demo`, or `trawl --help`");
+    }
     let opened = source::open_all(&sources, &global.aws()).await?;
     let (config, config_warning) = Config::load();
     let theme_name = global.theme.clone().or(config.theme.clone());
@@ -86,6 +106,12 @@ pub async fn run(global: Global, sources: Vec<String>) -> anyhow::Result<()> {
         app.message = Some(w);
     }
     app.athena.aws = global.aws();
+    if let Some(path) = state {
+        app.resume = Some(resume::Resume::new(path, sources.clone()));
+    }
+    if let Some(s) = saved {
+        app.restore(s);
+    }
     match crate::athena::config::AthenaConfig::load() {
         Ok(c) => app.athena.config = c,
         Err(e) => app.message = Some(format!("{e:#}")),
@@ -159,6 +185,7 @@ where
                 .extend(waiting.drain(..).map(|at| last_draw - at));
         }
         if app.quit {
+            app.persist();
             return Ok(());
         }
         let wait = if app.dirty {
@@ -189,6 +216,9 @@ where
             }
         }
         latency.handling += start.elapsed();
+        if app.dirty {
+            app.persist();
+        }
     }
 }
 

@@ -93,7 +93,10 @@ pub struct Widen {
 }
 
 /// `FROM..TO` (days or RFC 3339), or a span back from now (`7d`).
-pub fn parse_window(text: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+pub fn parse_window(
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let (since, until) = match text.split_once("..") {
         Some((a, b)) => (
             scope::parse_time(a, now, false)?,
@@ -122,7 +125,10 @@ pub fn default_window(records: &[&Record], span: Duration) -> String {
 fn identity(r: &Record) -> String {
     let v = &r.value;
     let id = match r.kind {
-        RecordKind::CloudTrail => v.get("eventID").and_then(|x| x.as_str()).map(str::to_string),
+        RecordKind::CloudTrail => v
+            .get("eventID")
+            .and_then(|x| x.as_str())
+            .map(str::to_string),
         RecordKind::GuardDuty => v.get("id").and_then(|x| x.as_str()).map(|id| {
             let updated = v.get("updatedAt").and_then(|x| x.as_str()).unwrap_or("");
             format!("{id}@{updated}")
@@ -146,7 +152,11 @@ impl App {
             self.message = Some("a widens a pivot: p on a record pivots first".into());
             return;
         };
-        let recs: Vec<&Record> = f.rows.iter().map(|&i| &self.records.rows[i as usize].rec).collect();
+        let recs: Vec<&Record> = f
+            .rows
+            .iter()
+            .map(|&i| &self.records.rows[i as usize].rec)
+            .collect();
         let text = default_window(&recs, self.athena.window);
         self.overlay = Some(Overlay::Athena(Widen {
             target: f.target.clone(),

@@ -443,3 +443,46 @@ pub fn assert_snapshot(name: &str, screen: &str) {
         _ => std::fs::write(&path, screen).unwrap(),
     }
 }
+
+// ---- moto's Athena: its state transitions and result queue (server-wide) ----
+
+pub fn moto_post(m: &Moto, path: &str, body: &serde_json::Value) {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 20") || resp.starts_with("HTTP/1.0 20"),
+        "{resp}"
+    );
+}
+
+/// Each GetQueryExecution moves a query on by one state after `polls` calls.
+pub fn athena_transition(m: &Moto, polls: u64) {
+    moto_post(
+        m,
+        "/moto-api/state-manager/set-transition",
+        &serde_json::json!({"model_name": "athena::execution", "transition": {"progression": "manual", "times": polls}}),
+    );
+}
+
+/// Queues one result (a header row, then `records` with their objects) for the next query.
+pub fn queue_result(m: &Moto, region: &str, records: &[(serde_json::Value, &str)]) {
+    let cell = |s: &str| serde_json::json!({"VarCharValue": s});
+    let mut rows = vec![serde_json::json!({"Data": [cell("record"), cell("object")]})];
+    for (r, o) in records {
+        rows.push(serde_json::json!({"Data": [cell(&r.to_string()), cell(o)]}));
+    }
+    let col = |n: &str| serde_json::json!({"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n, "Type": "varchar", "Precision": 2147483647, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": true});
+    moto_post(
+        m,
+        "/moto-api/static/athena/query-results",
+        &serde_json::json!({"account_id": "123456789012", "region": region, "results": [{"rows": rows, "column_info": [col("record"), col("object")]}]}),
+    );
+}

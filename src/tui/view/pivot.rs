@@ -276,7 +276,11 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
         Span::styled(" window: ", theme.fg(theme.c.title)),
         Span::raw(for_terminal(&wd.text).into_owned()),
         Span::styled(
-            if matches!(wd.stage, Stage::Window(_)) { "▏" } else { "" },
+            if matches!(wd.stage, Stage::Window(_)) {
+                "▏"
+            } else {
+                ""
+            },
             theme.fg(theme.c.border_focus),
         ),
     ])];
@@ -353,7 +357,9 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
                 theme.fg(theme.c.warning).add_modifier(Modifier::BOLD),
             ));
         }
-        Stage::Running { lines: progress, .. } => {
+        Stage::Running {
+            lines: progress, ..
+        } => {
             let room = (inner.height as usize).saturating_sub(lines.len() + 1);
             let skip = progress.len().saturating_sub(room);
             for l in &progress[skip..] {
