@@ -132,3 +132,88 @@ impl Drop for KillOnDrop {
             .output();
     }
 }
+
+/// A dropped connection costs nothing: the session is killed (as SSH's hangup would) in the middle
+/// of a pivot with a bookmark, and `trawl --resume` opens the same partition, pivot and bookmark.
+#[test]
+fn a_killed_session_comes_back_with_resume() {
+    if !have_tmux() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("tmux is required for the end-to-end screen test on CI");
+        }
+        let _ = std::io::stderr()
+            .write_all(b"skipping a_killed_session_comes_back_with_resume: tmux not found\n");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let state = dir.path().join("state");
+    let session = format!("trawl-resume-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_trawl");
+    let env = format!(
+        "NO_COLOR=1 TRAWL_CONFIG=/nonexistent XDG_STATE_HOME='{}'",
+        state.display()
+    );
+    let start = |args: &str| {
+        tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "160",
+            "-y",
+            "40",
+            &format!("{env} '{bin}' {args}"),
+        ]);
+    };
+    start(&format!("demo --dir '{}'", lake.display()));
+    let _cleanup = KillOnDrop(session.clone());
+    wait_for(&session, "guardduty-exports", Duration::from_secs(60));
+    send(&session, &[":"]);
+    for c in "1111 use1 0502 guardduty".chars() {
+        tmux(&["send-keys", "-t", &session, "-l", &c.to_string()]);
+    }
+    wait_for(
+        &session,
+        "111122223333 us-east-1 2024-05-02 guardduty",
+        Duration::from_secs(20),
+    );
+    send(&session, &["Enter"]);
+    wait_for(
+        &session,
+        "UnauthorizedAccess:IAMUser",
+        Duration::from_secs(20),
+    );
+    // Into the list, pivot on the first entity of the finding, bookmark the first row.
+    send(&session, &["Tab", "p"]);
+    wait_for(&session, "pivot on", Duration::from_secs(10));
+    send(&session, &["Enter"]);
+    let before = wait_for(&session, "pivot 1/1", Duration::from_secs(10));
+    send(&session, &["m"]);
+    wait_for(&session, "★", Duration::from_secs(10));
+    let title = |screen: &str| {
+        screen
+            .lines()
+            .find_map(|l| {
+                l.split("pivot 1/1")
+                    .nth(1)
+                    .map(|t| t.split(" · ").take(3).collect::<Vec<_>>().join(" · "))
+            })
+            .unwrap_or_default()
+    };
+    let pivot_title = title(&before);
+    // The hangup: no q, no chance to save on the way out.
+    let _ = tmux(&["kill-session", "-t", &session]);
+    std::thread::sleep(Duration::from_millis(300));
+
+    start("--resume");
+    let screen = wait_for(&session, "pivot 1/1", Duration::from_secs(60));
+    let screen = if screen.contains('★') {
+        screen
+    } else {
+        wait_for(&session, "★", Duration::from_secs(20))
+    };
+    assert_eq!(title(&screen), pivot_title, "{screen}");
+    assert!(screen.contains("UnauthorizedAccess:IAMUser"), "{screen}");
+}
