@@ -560,4 +560,61 @@ async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
     assert_eq!(&*first.origin.object, ct_object);
     let screen = s.render(160, 48);
     assert!(screen.contains("with Athena"), "{screen}");
+
+    // A query that stays queued: Esc stops it, and the timeline keeps what it had.
+    common::athena_transition(m, 100_000);
+    s.keys(&["a", "enter"]);
+    s.until(|app| {
+        matches!(&app.overlay, Some(Overlay::Athena(w))
+            if matches!(&w.stage, trawl::tui::widen::Stage::Running { lines, .. } if lines.iter().any(|l| l.contains("QUEUED"))))
+    })
+    .await;
+    assert!(s.render(160, 48).contains("Esc stops the query"));
+    s.keys(&["esc"]);
+    s.until(|app| app.overlay.is_none()).await;
+    let msg = s.app.message.clone().unwrap_or_default();
+    assert!(msg.contains("stopped (StopQueryExecution)"), "{msg}");
+    assert_eq!(s.app.pivots.current().unwrap().rows.len(), before + 1);
+}
+
+/// Above `[athena] byte_budget` nothing runs until `y`: the estimate (objects and bytes the window
+/// holds under the opened sources) is shown first, and Esc goes back to the window.
+#[tokio::test]
+async fn a_window_above_the_byte_budget_asks_before_it_runs() {
+    use trawl::tui::widen::Stage;
+    let (mut s, _) = pivot_on_the_attacker().await;
+    s.app.athena.config.byte_budget = Some(1);
+    s.keys(&["a"]);
+    enter_text(&mut s, "2024-05-01..2024-05-03");
+    s.until(|app| matches!(&app.overlay, Some(Overlay::Athena(w)) if matches!(w.stage, Stage::Confirm(..))))
+        .await;
+    let Some(Overlay::Athena(w)) = &s.app.overlay else {
+        unreachable!()
+    };
+    let Stage::Confirm(plan, estimate) = &w.stage else {
+        unreachable!()
+    };
+    assert!(estimate.objects > 0 && estimate.bytes > 1, "{estimate:?}");
+    // GuardDuty and CloudTrail, each pruned to the window's days (and the delivery day after).
+    assert_eq!(plan.queries.len(), 2);
+    for q in &plan.queries {
+        assert_eq!(
+            q.days,
+            ["2024/05/01", "2024/05/02", "2024/05/03", "2024/05/04"]
+        );
+    }
+    let screen = s.render(160, 48);
+    assert!(screen.contains("above the byte budget"), "{screen}");
+    assert!(screen.contains("estimate:"), "{screen}");
+    s.keys(&["esc"]);
+    assert!(
+        matches!(&s.app.overlay, Some(Overlay::Athena(w)) if matches!(w.stage, Stage::Window(_)))
+    );
+    s.keys(&["esc"]);
+    assert!(s.app.overlay.is_none());
+    // A window that does not parse is said where it is typed.
+    s.keys(&["a"]);
+    enter_text(&mut s, "last tuesday");
+    let screen = s.render(160, 48);
+    assert!(screen.contains("is not a time"), "{screen}");
 }

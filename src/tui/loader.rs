@@ -12,7 +12,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, watch};
 
 use super::msg::{LoadGen, Msg};
-use crate::athena::client::QueryRequest;
+use crate::athena::client::{QueryError, QueryRequest};
 use crate::athena::cost;
 use crate::athena::pivot::PivotQuery;
 use crate::athena::run::{run_pivot, Event};
@@ -23,7 +23,7 @@ use crate::load::{self, LoadOptions};
 use crate::scope::Scope;
 use crate::source::AwsOptions;
 use crate::source::{ObjectMeta, Source};
-use crate::tui::widen::Estimate;
+use crate::tui::widen::{Estimate, WidenError};
 use crate::walk::{self, ObjectRef};
 use tokio_util::sync::CancellationToken;
 
@@ -155,7 +155,10 @@ impl Loader {
         tokio::spawn(async move {
             let conf = aws.load().await;
             let result = if conf.region().is_none() {
-                Err("no AWS region for Athena: pass --region or set AWS_REGION".to_string())
+                Err(WidenError {
+                    cancelled: false,
+                    message: "no AWS region for Athena: pass --region or set AWS_REGION".into(),
+                })
             } else {
                 let client = aws_sdk_athena::Client::new(&conf);
                 let progress = tx.clone();
@@ -187,7 +190,19 @@ impl Loader {
                 };
                 run_pivot(&client, &queries, &base, &target, &scope, &cancel, &mut on)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| match e {
+                        QueryError::Cancelled { id, scanned_bytes } => WidenError {
+                            cancelled: true,
+                            message: format!(
+                                "query {id} stopped (StopQueryExecution) after scanning {}",
+                                cost::describe(scanned_bytes)
+                            ),
+                        },
+                        e => WidenError {
+                            cancelled: false,
+                            message: e.to_string(),
+                        },
+                    })
             };
             let _ = tx.send(Msg::AthenaDone { gen, result });
         });

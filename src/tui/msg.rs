@@ -45,7 +45,7 @@ pub enum Msg {
     /// The Athena queries of a widened pivot ended.
     AthenaDone {
         gen: u64,
-        result: Result<crate::athena::run::PivotRun, String>,
+        result: Result<crate::athena::run::PivotRun, crate::tui::widen::WidenError>,
     },
     /// The partition index (every day folder of every source) that the palette searches.
     Indexed {

@@ -55,6 +55,13 @@ impl AthenaSide {
     }
 }
 
+/// Why a widening brought nothing: stopped by the user, or failed.
+#[derive(Debug)]
+pub struct WidenError {
+    pub cancelled: bool,
+    pub message: String,
+}
+
 /// The plan of a widening: the queries and the window they read.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -282,7 +289,7 @@ impl App {
     }
 
     /// The queries ended: their records join the loaded ones, and the pivot shows them.
-    pub(super) fn on_athena_done(&mut self, gen: u64, result: Result<PivotRun, String>) {
+    pub(super) fn on_athena_done(&mut self, gen: u64, result: Result<PivotRun, WidenError>) {
         if gen != self.athena.gen {
             return;
         }
@@ -303,13 +310,17 @@ impl App {
         };
         let run = match result {
             Ok(run) => run,
+            Err(e) if e.cancelled => {
+                self.message = Some(format!("Athena: {}", e.message));
+                return;
+            }
             Err(e) => {
                 self.failures.push(Failure {
                     what: format!("athena {window}"),
-                    reason: e.clone(),
+                    reason: e.message.clone(),
                     fatal: true,
                 });
-                self.message = Some(format!("Athena: {e}"));
+                self.message = Some(format!("Athena: {} (! lists it)", e.message));
                 return;
             }
         };
