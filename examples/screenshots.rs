@@ -12,6 +12,8 @@ use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use trawl::demo::{self, story};
 use trawl::source::{self, AwsOptions};
+use trawl::tui::app::Overlay;
+use trawl::tui::widen::Stage;
 use trawl::tui::{buffer_text, view, Session};
 
 const FG: &str = "#dcdfe4";
@@ -164,6 +166,19 @@ async fn main() -> anyhow::Result<()> {
     s.settle().await;
     shoot(&mut s, &out, "intrusion-findings", 160, 48)?;
     shoot(&mut s, &out, "intrusion-findings-80x24", 80, 24)?;
+    // The pivot on the finding's first entity (the attacker's address), then its widening to
+    // Athena held at the confirmation (a budget of one byte), which needs no network.
+    s.keys(&["tab", "p", "enter"]);
+    s.settle().await;
+    shoot(&mut s, &out, "pivot", 160, 48)?;
+    s.app.athena.config.byte_budget = Some(1);
+    s.keys(&["a", "enter"]);
+    s.until(|app| {
+        matches!(&app.overlay, Some(Overlay::Athena(w)) if matches!(w.stage, Stage::Confirm(..)))
+    })
+    .await;
+    shoot(&mut s, &out, "athena-widen", 160, 48)?;
+    s.keys(&["esc", "esc", "esc"]);
     s.keys(&["?"]);
     shoot(&mut s, &out, "help", 120, 36)?;
     Ok(())

@@ -261,17 +261,8 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
     };
     let theme = &app.theme;
     let dim = theme.fg(theme.c.dim);
-    let r = centered(area, 100.min(area.width.saturating_sub(4)), 18);
-    let inner = window(
-        f,
-        r,
-        app,
-        &format!(
-            " Athena · widen the pivot on {} ",
-            fit(&entity_label(&wd.target), 50)
-        ),
-    );
-    let w = inner.width as usize;
+    let width = 100.min(area.width.saturating_sub(4));
+    let w = width.saturating_sub(2) as usize;
     let mut lines = vec![Line::from(vec![
         Span::styled(" window: ", theme.fg(theme.c.title)),
         Span::raw(for_terminal(&wd.text).into_owned()),
@@ -335,7 +326,7 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
             )),
             Some(e) => {
                 let mut t = format!(
-                    " estimate: {} objects, {} in the window under the opened sources ≈ ${:.4} at most",
+                    " estimate: {} objects, {} in the window under the opened sources ≈ ${:.6} at most",
                     thousands(e.objects),
                     cost::human_bytes(e.bytes),
                     cost::usd(e.bytes)
@@ -360,7 +351,9 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
         Stage::Running {
             lines: progress, ..
         } => {
-            let room = (inner.height as usize).saturating_sub(lines.len() + 1);
+            let room = (area.height as usize)
+                .saturating_sub(lines.len() + 5)
+                .min(8);
             let skip = progress.len().saturating_sub(room);
             for l in &progress[skip..] {
                 lines.push(Line::raw(fit(&format!(" {}", for_terminal(l)), w)));
@@ -375,5 +368,15 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
         }
         _ => {}
     }
+    let r = centered(area, width, lines.len() as u16 + 2);
+    let inner = window(
+        f,
+        r,
+        app,
+        &format!(
+            " Athena · widen the pivot on {} ",
+            fit(&entity_label(&wd.target), 50)
+        ),
+    );
     f.render_widget(Paragraph::new(lines), inner);
 }
