@@ -30,23 +30,40 @@ pub fn parse_time(s: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateT
             start
         });
     }
-    let (num, unit) = s.split_at(s.len().saturating_sub(1));
-    let n: i64 = num.parse().map_err(|_| {
-        format!("'{s}' is not a time: use RFC 3339, a day (2024-05-02) or a span (90m, 24h, 7d)")
-    })?;
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "'{s}' is not a time: use RFC 3339, a day (2024-05-02) or a span (90m, 24h, 7d)"
+        ));
+    }
+    let span = parse_span(s)?;
+    now.checked_sub_signed(span)
+        .ok_or_else(|| format!("'{s}' reaches too far back"))
+}
+
+/// A span of time: a whole number and a unit (`90m`, `24h`, `7d`, `2w`; `s` for seconds).
+pub fn parse_span(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    // The unit is the last character, whatever its width.
+    let cut = s.char_indices().last().map_or(0, |(i, _)| i);
+    let (num, unit) = s.split_at(cut);
+    let n: i64 = num
+        .parse()
+        .ok()
+        .filter(|_| num.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| format!("'{s}' is not a span: use a number and a unit (90m, 24h, 7d)"))?;
     let span = match unit {
-        "s" => Duration::seconds(n),
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
-        "w" => Duration::weeks(n),
+        "s" => Duration::try_seconds(n),
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
         _ => {
             return Err(format!(
                 "'{s}': unknown unit '{unit}' (use s, m, h, d or w)"
             ))
         }
     };
-    Ok(now - span)
+    span.ok_or_else(|| format!("'{s}' is too long a span"))
 }
 
 fn record_kind_of(kind: Kind) -> Option<RecordKind> {
@@ -153,6 +170,21 @@ mod tests {
         assert!(parse_time("2024-05-02T03:00:00+02:00", now(), false).is_ok());
         assert!(parse_time("yesterday", now(), false).is_err());
         assert!(parse_time("5y", now(), false).is_err());
+        assert!(parse_time("-5d", now(), false).is_err());
+        // A wide last character and a span past chrono's range are errors, not panics.
+        assert!(parse_time("7日", now(), false).is_err());
+        assert!(parse_time("99999999999999999d", now(), false).is_err());
+        assert!(parse_time("9999999999w", now(), false).is_err());
+    }
+
+    #[test]
+    fn spans_are_a_whole_number_and_a_unit() {
+        assert_eq!(parse_span("7d"), Ok(Duration::days(7)));
+        assert_eq!(parse_span(" 90m "), Ok(Duration::minutes(90)));
+        assert_eq!(parse_span("2w"), Ok(Duration::weeks(2)));
+        for bad in ["", "d", "7", "-7d", "+7d", "7 d", "7days", "1.5h", "7é"] {
+            assert!(parse_span(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
