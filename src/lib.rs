@@ -1,12 +1,13 @@
 //! trawl: a terminal investigator for AWS security logs.
 //!
-//! The core (`source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`, `pivot`) knows
-//! nothing about terminals; `cli` and `tui` are the front ends over it.
+//! The core (`config`, `source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`,
+//! `pivot`) knows nothing about terminals; `cli` and `tui` are the front ends over it.
 
 pub mod athena;
 pub mod base64;
 pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod demo;
 pub mod entity;

@@ -369,8 +369,7 @@ async fn a_folder_that_cannot_be_listed_shows_its_error_and_the_rest_still_opens
 #[tokio::test]
 async fn keys_from_the_config_file_replace_the_table_and_show_in_help() {
     let config =
-        trawl::tui::config::Config::parse("[keys]\nquit = \"x\"\ndown = [\"j\", \"ctrl-n\"]\n")
-            .unwrap();
+        trawl::config::Config::parse("[keys]\nquit = \"x\"\ndown = [\"j\", \"ctrl-n\"]\n").unwrap();
     let keymap = trawl::tui::keymap::Keymap::new(&config.key_overrides());
     let root = lake();
     let specs = [root.join(story::ORG_TRAIL_BUCKET).display().to_string()];

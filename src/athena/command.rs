@@ -7,13 +7,13 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use super::client::{self, Backoff, Progress, QueryError, QueryRequest};
-use super::config::AthenaConfig;
 use super::cost;
 use super::ddl::{self, TableKind};
 use super::pivot::{self, Tables};
 use super::results;
 use super::run::{self, Event};
 use crate::cli::{warn, Filters, Global};
+use crate::config::AthenaConfig;
 use crate::entity;
 use crate::escape::{for_terminal, json_line};
 use crate::output::{Format, RecordWriter};

@@ -3,7 +3,6 @@
 
 pub mod client;
 pub mod command;
-pub mod config;
 pub mod cost;
 pub mod ddl;
 pub mod pivot;

@@ -4,7 +4,6 @@
 //! while a day loads (yazi's loop, stu's typed messages).
 
 pub mod app;
-pub mod config;
 pub mod export;
 pub mod filter;
 pub mod json;
@@ -20,6 +19,9 @@ pub mod theme;
 pub mod tree;
 pub mod view;
 pub mod widen;
+
+/// The config file is the core's; the screen reads its theme and `[keys]`.
+pub use crate::config;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -95,7 +97,7 @@ pub async fn run(global: Global, mut sources: Vec<String>, resume: bool) -> anyh
         anyhow::bail!("no SOURCE given: try `trawl demo`, or `trawl --help`");
     }
     let opened = source::open_all(&sources, &global.aws()).await?;
-    let (config, config_warning) = Config::load();
+    let (config, config_warning) = Config::load_or_warn();
     let theme_name = global.theme.clone().or(config.theme.clone());
     let theme = Theme::load(theme_name.as_deref(), Depth::from_env());
     let keymap = Keymap::new(&config.key_overrides());
@@ -106,15 +108,12 @@ pub async fn run(global: Global, mut sources: Vec<String>, resume: bool) -> anyh
         app.message = Some(w);
     }
     app.athena.aws = global.aws();
+    app.athena.config = config.athena.clone();
     if let Some(path) = state {
         app.resume = Some(resume::Resume::new(path, sources.clone()));
     }
     if let Some(s) = saved {
         app.restore(s);
-    }
-    match crate::athena::config::AthenaConfig::load() {
-        Ok(c) => app.athena.config = c,
-        Err(e) => app.message = Some(format!("{e:#}")),
     }
     // ratatui's init installs a panic hook that restores the terminal before the message prints.
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;

@@ -267,7 +267,7 @@ fn theme_text(name: &str) -> Option<String> {
         _ => {}
     }
     let mut candidates = vec![PathBuf::from(name)];
-    if let Some(dir) = super::config::config_dir() {
+    if let Some(dir) = crate::config::config_dir() {
         candidates.push(dir.join("themes").join(format!("{name}.toml")));
     }
     candidates.push(PathBuf::from("themes").join(format!("{name}.toml")));
