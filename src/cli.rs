@@ -1,5 +1,6 @@
 //! The command line (a contract that scripts and tests rely on): `ls`, `records`, `pivot`, `demo`.
 //! Exit 0 on success, 1 on a failure with a one-line reason on stderr, 2 on bad usage.
+//! A SOURCE argument `@NAME` stands for the sources of workspace NAME in the config file.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Config;
 use crate::decode::Limits;
 use crate::entity;
 use crate::escape::for_terminal;
@@ -24,14 +26,15 @@ use crate::walk;
     version,
     about = "A terminal investigator for AWS security logs: GuardDuty, CloudTrail and Security Lake (OCSF)",
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  trawl demo --no-tui\n  trawl ls s3://org-trail-bucket\n  trawl records --since 2024-05-02 --until 2024-05-02 --kind cloudtrail ./lake\n  trawl pivot ./lake 203.0.113.66"
+    after_help = "Examples:\n  trawl demo --no-tui\n  trawl @prod   (the sources of workspace prod in the config file)\n  trawl ls s3://org-trail-bucket\n  trawl records --since 2024-05-02 --until 2024-05-02 --kind cloudtrail ./lake\n  trawl pivot ./lake 203.0.113.66"
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Sources to open in the investigator: s3://bucket[/prefix], a folder, or one object.
+    /// Sources to open in the investigator: s3://bucket[/prefix], a folder, one object, or
+    /// @NAME (a workspace of the config file).
     pub sources: Vec<String>,
     /// Open the last session again: its sources (unless others are given), the partition it
     /// read, filter, order, pivot history and bookmarks.
@@ -56,7 +59,8 @@ pub struct Global {
     /// Where the demo lake and the object cache live (default: $XDG_CACHE_HOME/trawl).
     #[arg(long, global = true)]
     pub cache_dir: Option<PathBuf>,
-    /// Colour theme of the screen.
+    /// Colour theme of the screen: dark, light, high-contrast, 16 (the 16 ANSI colours), a theme
+    /// file's name, or a path.
     #[arg(long, global = true)]
     pub theme: Option<String>,
     /// Objects read at once.
@@ -129,6 +133,7 @@ pub enum Command {
         format: Option<Format>,
         #[command(flatten)]
         filters: Filters,
+        /// s3://bucket[/prefix], a folder, one object, or @NAME (a workspace of the config file).
         #[arg(required = true)]
         sources: Vec<String>,
     },
@@ -138,6 +143,7 @@ pub enum Command {
         format: Option<Format>,
         #[command(flatten)]
         filters: Filters,
+        /// s3://bucket[/prefix], a folder, one object, or @NAME (a workspace of the config file).
         #[arg(required = true)]
         sources: Vec<String>,
     },
@@ -166,7 +172,8 @@ pub enum Command {
         format: Option<Format>,
         #[command(flatten)]
         filters: Filters,
-        /// SOURCE... then ENTITY (kind by shape, or prefixed: ip:, key:, principal:, account:, user:).
+        /// SOURCE... (or @NAME workspaces) then ENTITY (kind by shape, or prefixed: ip:, key:,
+        /// principal:, account:, user:).
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
     },
@@ -242,6 +249,31 @@ fn format_or_default(f: Option<Format>) -> Format {
     } else {
         Format::Jsonl
     })
+}
+
+/// Bad usage found after the arguments were parsed (exit status 2, like clap's own).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// SOURCE arguments with each `@NAME` replaced by the sources of workspace NAME. The config file
+/// is read only when a workspace is named: a broken file is then an error naming it, an unknown
+/// workspace a usage error listing the known ones.
+pub fn expand_workspaces(sources: Vec<String>) -> anyhow::Result<Vec<String>> {
+    if !sources.iter().any(|s| s.starts_with('@')) {
+        return Ok(sources);
+    }
+    let config = Config::load().map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    config
+        .expand_sources(&sources)
+        .map_err(|e| UsageError(e).into())
 }
 
 /// A warning on stderr, escaped: keys and messages can carry attacker-chosen bytes.
@@ -392,6 +424,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             sources,
         }) => {
             let scope = filters.scope()?;
+            let sources = expand_workspaces(sources)?;
             let opened = source::open_all(&sources, &global.aws()).await?;
             let walked = walk::walk(&opened, &scope, 16).await;
             for f in &walked.failures {
@@ -420,6 +453,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             filters,
             sources,
         }) => {
+            let sources = expand_workspaces(sources)?;
             let loaded = load_sources(&global, &sources, &filters.scope()?).await?;
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
@@ -436,9 +470,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     for_terminal(&raw)
                 );
             };
+            let sources = expand_workspaces(args)?;
             let narrow = pivot::load_filters(&target);
             let mut loaded =
-                load_sources_narrowed(&global, &args, &filters.scope()?, Some(narrow)).await?;
+                load_sources_narrowed(&global, &sources, &filters.scope()?, Some(narrow)).await?;
             if target.kind == entity::EntityKind::Key {
                 // The chain is read from everything loaded, not only from what shares the key.
                 let chain = pivot::identity_chain(&loaded.records, &target.value);
@@ -516,7 +551,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crate::tui::run(global, sources, false).await
         }
-        None => crate::tui::run(global, cli.sources, cli.resume).await,
+        None => {
+            let sources = expand_workspaces(cli.sources)?;
+            crate::tui::run(global, sources, cli.resume).await
+        }
     }
 }
 

@@ -203,21 +203,33 @@ impl Config {
     }
 
     /// Source arguments with every `@NAME` replaced by workspace NAME's sources, in order, each
-    /// source once. An unknown or empty workspace is an error that says where they are defined.
+    /// source once. A workspace's sources are read as if typed on the command line (a relative
+    /// folder is relative to the current one), except that a leading `~/` is the home folder.
+    /// An unknown or empty workspace is an error that says where workspaces are defined.
     pub fn expand_sources(&self, args: &[String]) -> Result<Vec<String>, String> {
+        let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
         let mut out: Vec<String> = Vec::new();
-        let mut push = |s: &String| {
-            if !out.contains(s) {
-                out.push(s.clone());
+        let mut push = |s: String| {
+            if !out.contains(&s) {
+                out.push(s);
             }
         };
         for arg in args {
             let Some(name) = arg.strip_prefix('@') else {
-                push(arg);
+                push(arg.clone());
                 continue;
             };
             match self.workspaces.get(name) {
-                Some(sources) if !sources.is_empty() => sources.iter().for_each(&mut push),
+                Some(sources) if !sources.is_empty() => {
+                    for s in sources {
+                        match (s.strip_prefix("~/"), &home) {
+                            (Some(rest), Some(h)) => {
+                                push(Path::new(h).join(rest).display().to_string())
+                            }
+                            _ => push(s.clone()),
+                        }
+                    }
+                }
                 Some(_) => {
                     return Err(format!(
                         "workspace '{name}' in {} lists no sources",

@@ -40,10 +40,16 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
+            // Bad usage found after parsing (an unknown workspace) exits as clap's own does.
+            let status = if e.downcast_ref::<trawl::cli::UsageError>().is_some() {
+                2
+            } else {
+                1
+            };
             // One line, escaped: messages can quote keys and values from the logs.
             let msg = format!("{e:#}").replace('\n', " ");
             eprintln!("trawl: {}", trawl::escape::for_terminal(&msg));
-            std::process::ExitCode::from(1)
+            std::process::ExitCode::from(status)
         }
     }
 }
