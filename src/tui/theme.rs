@@ -1,5 +1,5 @@
-//! Colours of the screen, read from small TOML files (`themes/dark.toml` is built in; a user theme
-//! sets only what it changes), with a 256-colour fallback and `NO_COLOR` honoured.
+//! Colours of the screen, read from small TOML files (the files of `themes/` are built in; a user
+//! theme sets only what it changes over dark), with a 256-colour fallback and `NO_COLOR` honoured.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,6 +8,24 @@ use ratatui::style::{Color, Modifier, Style};
 
 const DARK: &str = include_str!("../../themes/dark.toml");
 const LIGHT: &str = include_str!("../../themes/light.toml");
+const HIGH_CONTRAST: &str = include_str!("../../themes/high-contrast.toml");
+const ANSI16: &str = include_str!("../../themes/ansi16.toml");
+
+/// The themes built into the binary: name, other names, text.
+pub const BUILT_IN: &[(&str, &[&str], &str)] = &[
+    ("dark", &[], DARK),
+    ("light", &[], LIGHT),
+    ("high-contrast", &["hc"], HIGH_CONTRAST),
+    ("16", &["ansi16", "ansi"], ANSI16),
+];
+
+/// The built-in theme called `name` (by its name or another of its names).
+fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN
+        .iter()
+        .find(|(n, aliases, _)| *n == name || aliases.contains(&name))
+        .map(|(_, _, text)| *text)
+}
 
 macro_rules! theme_colors {
     ($($field:ident),* $(,)?) => {
@@ -20,6 +38,12 @@ macro_rules! theme_colors {
         }
 
         impl Colors {
+            /// Every colour's name.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            pub fn get(&self, name: &str) -> Option<Color> {
+                match name { $(stringify!($field) => Some(self.$field),)* _ => None }
+            }
             fn set(&mut self, name: &str, c: Color) -> bool {
                 match name { $(stringify!($field) => { self.$field = c; true })* _ => false }
             }
@@ -150,7 +174,7 @@ impl Theme {
     /// The theme named `name` (built in, a file in the themes folders, or a path), over dark.
     pub fn load(name: Option<&str>, depth: Depth) -> Theme {
         let mut t = Theme::dark();
-        if let Some(name) = name.filter(|n| *n != "dark") {
+        if let Some(name) = name.filter(|n| built_in(n) != Some(DARK)) {
             match theme_text(name) {
                 Some(text) => t.apply(&text, name),
                 None => t.warnings.push(format!("theme '{name}' not found")),
@@ -259,12 +283,11 @@ impl Theme {
     }
 }
 
-/// Finds a theme's text: built in, `./themes/NAME.toml`, the config folder, or a path.
+/// Finds a theme's text: built in, a path, the config folder's `themes/NAME.toml`, or
+/// `./themes/NAME.toml`.
 fn theme_text(name: &str) -> Option<String> {
-    match name {
-        "light" => return Some(LIGHT.to_string()),
-        "dark" => return Some(DARK.to_string()),
-        _ => {}
+    if let Some(text) = built_in(name) {
+        return Some(text.to_string());
     }
     let mut candidates = vec![PathBuf::from(name)];
     if let Some(dir) = crate::config::config_dir() {
@@ -290,6 +313,76 @@ mod tests {
         assert!(t.warnings.is_empty());
         t.apply("[colors]\nnope = \"red\"\nerror = \"#zz\"\n", "test");
         assert_eq!(t.warnings.len(), 2);
+    }
+
+    /// The `[colors]` names a theme file sets.
+    fn names_set(text: &str) -> std::collections::BTreeSet<String> {
+        let file: toml::Table = toml::from_str(text).unwrap();
+        file["colors"].as_table().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn every_built_in_theme_loads_cleanly_and_sets_every_colour() {
+        let every: std::collections::BTreeSet<String> =
+            Colors::NAMES.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            names_set(DARK),
+            every,
+            "dark.toml sets every colour there is"
+        );
+        for (name, aliases, text) in BUILT_IN {
+            assert_eq!(names_set(text), every, "theme {name}");
+            let mut t = Theme {
+                c: Colors::default(),
+                mono: false,
+                warnings: Vec::new(),
+            };
+            t.apply(text, name);
+            assert!(t.warnings.is_empty(), "{name}: {:?}", t.warnings);
+            for n in std::iter::once(name).chain(aliases.iter()) {
+                let t = Theme::load(Some(n), Depth::TrueColor);
+                assert!(t.warnings.is_empty(), "{n}: {:?}", t.warnings);
+            }
+        }
+        // Every file in themes/ is built in.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/themes");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            assert!(BUILT_IN.iter().any(|(_, _, t)| *t == text));
+        }
+    }
+
+    #[test]
+    fn built_in_themes_differ_from_dark_where_they_say() {
+        let hc = Theme::load(Some("high-contrast"), Depth::TrueColor);
+        assert_eq!(hc.c.text, Color::Rgb(255, 255, 255));
+        assert_eq!(hc.c.status_bg, Color::Rgb(255, 255, 255));
+        assert_eq!(hc.c.status_fg, Color::Rgb(0, 0, 0));
+        let light = Theme::load(Some("light"), Depth::TrueColor);
+        assert_ne!(light.c.sev_low, Theme::dark().c.sev_low);
+        assert!(!Theme::load(Some("no-such-theme"), Depth::TrueColor)
+            .warnings
+            .is_empty());
+    }
+
+    #[test]
+    fn the_16_colour_theme_uses_only_the_ansi_names() {
+        for depth in [Depth::TrueColor, Depth::Ansi256] {
+            for name in ["16", "ansi16"] {
+                let t = Theme::load(Some(name), depth);
+                assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+                for n in Colors::NAMES {
+                    let c = t.c.get(n).unwrap();
+                    assert!(
+                        !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                        "{name} at {depth:?}: {n} is {c:?}"
+                    );
+                }
+                // Every colour comes from the file, none is dark's left over.
+                assert_eq!(t.c.selected_bg, Color::LightBlue);
+                assert_eq!(t.c.dim, Color::DarkGray);
+            }
+        }
     }
 
     #[test]
