@@ -326,6 +326,18 @@ byte_budget = 1000000
     }
 
     #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("a toml example") + 8;
+        let len = readme[start..].find("```").unwrap();
+        let c = Config::parse(&readme[start..start + len]).unwrap();
+        assert_eq!(c.theme.as_deref(), Some("high-contrast"));
+        assert_eq!(c.workspaces.len(), 2);
+        assert_eq!(c.pivot_window(), Ok(chrono::Duration::days(7)));
+        assert!(c.athena.byte_budget.is_some() && c.athena.security_lake_version.is_some());
+    }
+
+    #[test]
     fn athena_and_keys_live_side_by_side() {
         // The screen once rejected a file with [athena] in it, and Athena ignored [keys] typos.
         let c = Config::parse("[keys]\nquit = \"x\"\n[athena]\nworkgroup = \"ir\"\n").unwrap();
