@@ -109,6 +109,10 @@ pub async fn run(global: Global, mut sources: Vec<String>, resume: bool) -> anyh
     }
     app.athena.aws = global.aws();
     app.athena.config = config.athena.clone();
+    // Checked when the file was read: the file's window, or 7 days.
+    if let Ok(w) = config.pivot_window() {
+        app.athena.window = w;
+    }
     if let Some(path) = state {
         app.resume = Some(resume::Resume::new(path, sources.clone()));
     }
