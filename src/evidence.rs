@@ -14,8 +14,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::escape::json_line;
-use crate::output::{csv_field, record_json};
+use crate::output::{csv_field, record_head, record_line};
 use crate::record::Record;
 use crate::source::ObjectMeta;
 
@@ -94,12 +93,11 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// One record's evidence line (JSON Lines): the command line's record form plus provenance.
-pub fn evidence_json(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> Value {
-    let mut v = record_json(r);
-    let o = v.as_object_mut().expect("record_json is an object");
-    // The record itself goes last: the provenance reads first on a long line.
-    let record = o.shift_remove("record").unwrap_or(Value::Null);
+/// One record's evidence line (JSON Lines): the command line's record form plus provenance,
+/// the record itself last so the provenance reads first on a long line.
+pub fn evidence_line(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
+    let mut v = record_head(r);
+    let o = v.as_object_mut().expect("record_head is an object");
     o.insert("etag".into(), json!(meta.and_then(|m| m.etag.as_deref())));
     o.insert("version_id".into(), Value::Null);
     o.insert(
@@ -110,8 +108,7 @@ pub fn evidence_json(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> Va
     o.insert("position".into(), json!(r.origin.position));
     o.insert("query".into(), json!(ctx.query));
     o.insert("window".into(), json!(ctx.window));
-    o.insert("record".into(), record);
-    v
+    record_line(&v, r)
 }
 
 fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
@@ -133,7 +130,7 @@ fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
         o(&r.ip),
         ctx.query.clone(),
         ctx.window.clone(),
-        serde_json::to_string(&r.value).unwrap_or_default(),
+        r.raw.to_string(),
     ];
     let cells: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
     cells.join(",")
@@ -170,7 +167,7 @@ pub fn export<'a>(
                 Format::Jsonl => {
                     // `\u` escapes for control and bidi characters are the same JSON text, and
                     // keep the file safe to `cat` on a terminal.
-                    writeln!(out, "{}", json_line(&evidence_json(r, meta, ctx)))?;
+                    writeln!(out, "{}", evidence_line(r, meta, ctx))?;
                 }
                 Format::Csv => writeln!(out, "{}", csv_row(r, meta, ctx))?,
             }
@@ -274,7 +271,7 @@ mod tests {
         assert_eq!(line["position"], 7);
         assert_eq!(line["query"], "pivot ip:203.0.113.66");
         // The attacker's bytes are kept exactly in the file.
-        assert_eq!(line["record"], r.value);
+        assert_eq!(line["record"], r.value());
         let want: String = Sha256::digest(text.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))

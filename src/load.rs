@@ -123,9 +123,20 @@ pub async fn load_all_with(
         total_bytes: objects.iter().map(|o| o.meta.size.unwrap_or(0)).sum(),
         ..Progress::default()
     };
+    // Local objects are decoded, not waited for: more at once than there are cores only adds
+    // buffers (each a few megabytes of fresh pages). Remote ones wait on the network.
+    let local = objects
+        .first()
+        .is_some_and(|o| o.store.local_path(&o.meta.key).is_some());
+    let concurrency = if local {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        opts.concurrency.min(cores)
+    } else {
+        opts.concurrency
+    };
     let mut stream = stream::iter(objects.iter().enumerate())
         .map(|(i, o)| async move { (i, read_object(o, opts).await) })
-        .buffer_unordered(opts.concurrency.max(1));
+        .buffer_unordered(concurrency.max(1));
     let mut results: Vec<(usize, ObjectResult)> = Vec::with_capacity(objects.len());
     while let Some((i, r)) = stream.next().await {
         progress.done += 1;

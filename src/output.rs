@@ -16,8 +16,8 @@ pub enum Format {
     Csv,
 }
 
-/// The JSON Lines form of a record, exactly as the command-line contract shows it.
-pub fn record_json(r: &Record) -> Value {
+/// The JSON Lines form of a record without the record itself, which `record_line` appends.
+pub fn record_head(r: &Record) -> Value {
     json!({
         "source": r.kind.as_str(),
         "time": r.time_string(),
@@ -26,8 +26,21 @@ pub fn record_json(r: &Record) -> Value {
         "object": &*r.origin.object,
         "summary": r.summary,
         "entities": r.entities,
-        "record": r.value,
     })
+}
+
+/// One JSON line: `head`'s fields, then `"record"` with the record's text as kept (compact, so
+/// the same as serializing its tree), escaped for a terminal.
+pub fn record_line(head: &Value, r: &Record) -> String {
+    let mut line = serde_json::to_string(head).unwrap_or_else(|_| "{}".to_string());
+    line.pop();
+    if line.len() > 1 {
+        line.push(',');
+    }
+    line.push_str("\"record\":");
+    line.push_str(&r.raw);
+    line.push('}');
+    for_terminal(&line).into_owned()
 }
 
 fn severity_text(r: &Record) -> String {
@@ -77,7 +90,7 @@ impl<W: Write> RecordWriter<W> {
         let time = r.time_string().unwrap_or_default();
         let o = |x: &Option<String>| x.clone().unwrap_or_default();
         match self.format {
-            Format::Jsonl => writeln!(self.out, "{}", json_line(&record_json(r))),
+            Format::Jsonl => writeln!(self.out, "{}", record_line(&record_head(r), r)),
             Format::Table => {
                 if !self.wrote_header {
                     self.wrote_header = true;

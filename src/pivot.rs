@@ -116,13 +116,21 @@ pub fn needle(target: &Entity) -> Option<String> {
 
 /// Whether a record hands out credentials (the links an identity chain is made of).
 pub fn issues_credentials(r: &Record) -> bool {
-    r.kind == RecordKind::CloudTrail
-        && (str_at(
-            &r.value,
-            &["responseElements", "credentials", "accessKeyId"],
-        )
-        .is_some()
-            || str_at(&r.value, &["responseElements", "accessKey", "accessKeyId"]).is_some())
+    r.kind == RecordKind::CloudTrail && issued_key(r).is_some()
+}
+
+/// The key a CloudTrail event's response hands out, if any. The raw text is looked at first so
+/// that most events are never parsed again.
+fn issued_key(r: &Record) -> Option<String> {
+    if !(r.raw.contains("\"responseElements\"")
+        && (r.raw.contains("\"credentials\"") || r.raw.contains("\"accessKey\"")))
+    {
+        return None;
+    }
+    let v = r.value();
+    str_at(&v, &["responseElements", "credentials", "accessKeyId"])
+        .or_else(|| str_at(&v, &["responseElements", "accessKey", "accessKeyId"]))
+        .map(str::to_string)
 }
 
 /// What a pivot on `target` needs loaded: its matches, and for a key the events that issue keys
@@ -215,11 +223,8 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 fn issuer_of<'a>(records: &'a [Record], key: &str) -> Option<&'a Record> {
     records.iter().find(|r| {
         r.kind == RecordKind::CloudTrail
-            && (str_at(
-                &r.value,
-                &["responseElements", "credentials", "accessKeyId"],
-            ) == Some(key)
-                || str_at(&r.value, &["responseElements", "accessKey", "accessKeyId"]) == Some(key))
+            && r.raw.contains(key)
+            && issued_key(r).as_deref() == Some(key)
     })
 }
 
@@ -236,7 +241,7 @@ pub fn identity_chain(records: &[Record], key: &str) -> Vec<Link> {
         let Some(r) = issuer_of(records, &k) else {
             break;
         };
-        let v = &r.value;
+        let v = &r.value();
         let uid = v.get("userIdentity");
         let caller = uid.and_then(|u| {
             str_at(u, &["arn"])

@@ -82,7 +82,9 @@ pub struct Record {
     pub summary: String,
     pub entities: Vec<Entity>,
     pub origin: Origin,
-    pub value: Value,
+    /// The record's JSON, compact, keys in their order: about a tenth of the memory of the
+    /// parsed tree, which is built again (`value()`) only for what is looked at.
+    pub raw: Box<str>,
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -160,7 +162,7 @@ impl Record {
             summary: String::new(),
             entities: Vec::new(),
             origin,
-            value: Value::Null,
+            raw: Box::from(""),
         };
         match kind {
             RecordKind::GuardDuty => r.summarize_guardduty(&value),
@@ -171,8 +173,32 @@ impl Record {
             r.account = r.account.or_else(|| p.account.clone());
             r.region = r.region.or_else(|| p.region.clone());
         }
-        r.value = value;
+        // Serializing the tree gives the same text the record would be printed with.
+        r.raw = serde_json::to_string(&value)
+            .unwrap_or_default()
+            .into_boxed_str();
         Some(r)
+    }
+
+    /// Bytes the record holds: its struct and what it owns (capacities; the object name is
+    /// shared by every record of the object and not counted).
+    pub fn footprint(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        std::mem::size_of::<Record>()
+            + self.raw.len()
+            + self.event.capacity()
+            + self.summary.capacity()
+            + opt(&self.account)
+            + opt(&self.region)
+            + opt(&self.principal)
+            + opt(&self.ip)
+            + self.entities.capacity() * std::mem::size_of::<Entity>()
+            + self.entities.iter().map(|e| e.value.capacity()).sum::<usize>()
+    }
+
+    /// The record's JSON as a tree (parsed again from `raw`).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
     }
 
     fn summarize_guardduty(&mut self, v: &Value) {
@@ -306,11 +332,14 @@ impl Record {
         self.summary = summary;
     }
 
-    /// The record's GuardDuty finding id, used to keep only the newest export of a finding.
-    fn finding_id(&self) -> Option<&str> {
-        (self.kind == RecordKind::GuardDuty)
-            .then(|| s(&self.value, &["id"]))
-            .flatten()
+    /// A GuardDuty finding's id and `updatedAt`, used to keep only the newest export of it.
+    fn finding_version(&self) -> Option<(String, Option<DateTime<Utc>>)> {
+        if self.kind != RecordKind::GuardDuty {
+            return None;
+        }
+        let v = self.value();
+        let id = s(&v, &["id"])?.to_string();
+        Some((id, at(&v, &["updatedAt"]).and_then(parse_time)))
     }
 
     pub fn time_string(&self) -> Option<String> {
@@ -329,21 +358,28 @@ fn first_ip(entities: &[Entity]) -> Option<String> {
 /// (a later object wins a tie). Returns how many superseded copies were dropped.
 pub fn keep_newest_findings(records: &mut Vec<Record>) -> usize {
     use std::collections::HashMap;
-    let mut newest: HashMap<String, (Option<DateTime<Utc>>, usize)> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
-        let Some(id) = r.finding_id() else { continue };
-        let updated = at(&r.value, &["updatedAt"]).and_then(parse_time);
-        let entry = newest.entry(id.to_string()).or_insert((updated, i));
+    if !records.iter().any(|r| r.kind == RecordKind::GuardDuty) {
+        return 0;
+    }
+    let versions: Vec<Option<(String, Option<DateTime<Utc>>)>> =
+        records.iter().map(Record::finding_version).collect();
+    let mut newest: HashMap<&str, (Option<DateTime<Utc>>, usize)> = HashMap::new();
+    for (i, (id, updated)) in versions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.as_ref().map(|(id, t)| (i, (id, *t))))
+    {
+        let entry = newest.entry(id.as_str()).or_insert((updated, i));
         if updated >= entry.0 {
             *entry = (updated, i);
         }
     }
     let before = records.len();
     let mut i = 0;
-    records.retain(|r| {
-        let keep = r
-            .finding_id()
-            .is_none_or(|id| newest.get(id).is_some_and(|&(_, j)| j == i));
+    records.retain(|_| {
+        let keep = versions[i]
+            .as_ref()
+            .is_none_or(|(id, _)| newest.get(id.as_str()).is_some_and(|&(_, j)| j == i));
         i += 1;
         keep
     });

@@ -151,7 +151,7 @@ async fn search_opens_collapsed_nodes_and_the_path_is_copied_in_both_forms() {
     assert!(ip.parse::<std::net::IpAddr>().is_ok(), "{ip}");
     s.keys(&["y", "r"]);
     let record: serde_json::Value = serde_json::from_str(&clipboard(&mut s)).unwrap();
-    assert_eq!(record, s.app.records.selected().unwrap().value);
+    assert_eq!(record, s.app.records.selected().unwrap().value());
     // n goes on to the next match (wrapping), N back.
     let at = s.app.preview.cursor;
     s.keys(&["n", "N"]);

@@ -336,7 +336,7 @@ async fn e_exports_the_pivot_as_evidence_that_points_back_at_each_record() {
         .unwrap()
         .rows
         .iter()
-        .map(|&i| s.app.records.rows[i as usize].rec.value.clone())
+        .map(|&i| s.app.records.rows[i as usize].rec.value())
         .collect();
 
     // `e` offers a new file named after the pivot, in the export folder.
@@ -520,8 +520,7 @@ async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
         .map(|&i| &s.app.records.rows[i as usize].rec)
         .find(|r| r.kind == RecordKind::CloudTrail)
         .unwrap()
-        .value
-        .clone();
+        .value();
     let new_event = serde_json::json!({"eventVersion": "1.08", "eventID": "athena-only-0001",
         "eventTime": "2024-04-20T01:02:03Z", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
         "awsRegion": "us-east-1", "sourceIPAddress": story::ATTACKER_IP, "recipientAccountId": story::PROD_ACCOUNT,
@@ -556,7 +555,7 @@ async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
     let frame = s.app.pivots.current().unwrap();
     assert_eq!(frame.rows.len(), before + 1);
     let first = &s.app.records.rows[frame.rows[0] as usize].rec;
-    assert_eq!(first.value, new_event, "the oldest record is Athena's");
+    assert_eq!(first.value(), new_event, "the oldest record is Athena's");
     assert_eq!(&*first.origin.object, ct_object);
     let screen = s.render(160, 48);
     assert!(screen.contains("with Athena"), "{screen}");

@@ -228,7 +228,7 @@ impl App {
     fn copy(&mut self, what: CopyWhat) {
         let text = self.selected_index().and_then(|i| {
             self.preview
-                .copy_text(what, &self.records.rows[i].rec.value)
+                .copy_text(what, &self.records.rows[i].rec.value())
         });
         let Some(text) = text else {
             self.message = Some("nothing to copy: no record is shown".into());

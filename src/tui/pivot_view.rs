@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use super::records::Records;
 use crate::entity::{self, Entity, EntityKind};
 use crate::pivot::{identity_chain, PivotIndex};
-use crate::record::{Record, RecordKind};
+use crate::record::Record;
 
 /// The window that lists a record's entities, each with how many loaded records share it.
 pub struct Chooser {
@@ -210,12 +210,7 @@ fn key_chain(recs: &Records, key: &str) -> Vec<String> {
         .rows
         .iter()
         .map(|r| &r.rec)
-        .filter(|r| {
-            r.kind == RecordKind::CloudTrail
-                && r.value
-                    .get("responseElements")
-                    .is_some_and(|v| v.get("credentials").is_some() || v.get("accessKey").is_some())
-        })
+        .filter(|r| crate::pivot::issues_credentials(r))
         .cloned()
         .collect();
     identity_chain(&issuers, key)

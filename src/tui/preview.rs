@@ -75,8 +75,8 @@ impl Preview {
         if self.shown == Some(key) {
             return;
         }
-        // Rows only: the document itself stays in the record (a 50 MB record is not copied).
-        self.doc = FlatJson::new(&r.value);
+        // Rows only: the tree is parsed for them and dropped (a 50 MB record is not kept twice).
+        self.doc = FlatJson::new(&r.value());
         self.entities = r.entities.iter().map(|e| e.value.clone()).collect();
         self.shown = Some(key);
         self.cursor = 0;

@@ -130,7 +130,7 @@ pub fn default_window(records: &[&Record], span: Duration) -> String {
 
 /// One record, however it was found: Athena rows and loaded rows of the same event agree.
 fn identity(r: &Record) -> String {
-    let v = &r.value;
+    let v = &r.value();
     let id = match r.kind {
         RecordKind::CloudTrail => v
             .get("eventID")
@@ -324,7 +324,17 @@ impl App {
                 return;
             }
         };
-        let known: HashSet<String> = self.records.rows.iter().map(|r| identity(&r.rec)).collect();
+        // Athena's rows all name the pivot's entity: only the pivot's rows can be the same.
+        let known: HashSet<String> = self
+            .pivots
+            .current()
+            .map(|f| {
+                f.rows
+                    .iter()
+                    .map(|&i| identity(&self.records.rows[i as usize].rec))
+                    .collect()
+            })
+            .unwrap_or_default();
         let found = run.records.len();
         let new: Vec<Record> = run
             .records
