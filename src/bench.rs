@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::entity::Entity;
 use crate::load::{self, LoadOptions};
 use crate::pivot::PivotIndex;
+use crate::record::Record;
 use crate::scope::Scope;
 use crate::source::LocalStore;
 use crate::walk;
@@ -202,6 +203,8 @@ pub struct Report {
     pub zcat_s: f64,
     pub zcat_jq_s: f64,
     pub trawl_load_index_s: f64,
+    /// What one loaded record holds on average (`Record::footprint`), the index apart.
+    pub bytes_per_record: usize,
     pub trawl_pivot_cli_s: f64,
     pub lookup_1m_ms: f64,
     pub ratio_load_to_zcat: f64,
@@ -211,7 +214,7 @@ pub struct Report {
 }
 
 /// Loads the day and builds the index in this process: what the screen does when a day opens.
-async fn load_and_index(dir: &Path, concurrency: usize) -> anyhow::Result<(usize, usize)> {
+async fn load_and_index(dir: &Path, concurrency: usize) -> anyhow::Result<(usize, usize, usize)> {
     let source = LocalStore::open_source(dir.to_str().context("path is not UTF-8")?)?;
     let walked = walk::walk(std::slice::from_ref(&source), &Scope::default(), 16).await;
     let opts = LoadOptions {
@@ -219,7 +222,7 @@ async fn load_and_index(dir: &Path, concurrency: usize) -> anyhow::Result<(usize
         ..LoadOptions::default()
     };
     let results = load::load_all(&walked.objects, &opts).await;
-    let mut records = Vec::new();
+    let mut records = Vec::with_capacity(results.iter().map(|r| r.records.len()).sum());
     for r in results {
         if !r.complete {
             bail!("{}: {:?}", r.uri, r.problems);
@@ -231,7 +234,12 @@ async fn load_and_index(dir: &Path, concurrency: usize) -> anyhow::Result<(usize
         kind: crate::entity::EntityKind::Ip,
         value: NEEDLE_IP.to_string(),
     };
-    Ok((records.len(), index.lookup(&needle).len()))
+    let bytes: usize = records.iter().map(Record::footprint).sum();
+    Ok((
+        records.len(),
+        index.lookup(&needle).len(),
+        bytes / records.len().max(1),
+    ))
 }
 
 /// A pivot lookup against an index of one million records.
@@ -299,7 +307,7 @@ pub async fn run(
     })?;
     let jq_hits: usize = jq_hits.parse()?;
 
-    let mut load_best: Option<(Duration, (usize, usize))> = None;
+    let mut load_best: Option<(Duration, (usize, usize, usize))> = None;
     for _ in 0..runs.max(1) {
         let t = Instant::now();
         let out = load_and_index(dir, concurrency).await?;
@@ -308,7 +316,7 @@ pub async fn run(
             load_best = Some((d, out));
         }
     }
-    let (load_time, (records, needle_records)) = load_best.expect("one run");
+    let (load_time, (records, needle_records, bytes_per_record)) = load_best.expect("one run");
     if needle_records != jq_hits {
         bail!("trawl found {needle_records} records with {NEEDLE_IP}, jq found {jq_hits}");
     }
@@ -335,6 +343,7 @@ pub async fn run(
         zcat_s: s(zcat),
         zcat_jq_s: s(zcat_jq),
         trawl_load_index_s: s(load_time),
+        bytes_per_record,
         trawl_pivot_cli_s: s(pivot_time),
         lookup_1m_ms: lookup_ms,
         ratio_load_to_zcat: s(load_time) / s(zcat),
@@ -350,7 +359,8 @@ impl Report {
             "{} objects, {:.1} MB gzip, {:.1} MB JSON, {} records ({} with {NEEDLE_IP})\n\
              {:<34} {:>9}\n\
              {:<34} {:>8.3}s\n{:<34} {:>8.3}s\n{:<34} {:>8.3}s  ratio to zcat {:.2}, {:.1}x faster than zcat|jq\n\
-             {:<34} {:>8.3}s  ratio to zcat {:.2}, {:.1}x faster than zcat|jq\n{:<34} {:>8.3}ms\n",
+             {:<34} {:>8.3}s  ratio to zcat {:.2}, {:.1}x faster than zcat|jq\n{:<34} {:>8.3}ms\n\
+             {:<34} {:>9}\n",
             self.objects,
             self.compressed_bytes as f64 / 1e6,
             self.uncompressed_bytes as f64 / 1e6,
@@ -372,6 +382,8 @@ impl Report {
             self.speedup_pivot_vs_jq,
             "pivot lookup, 1M records indexed",
             self.lookup_1m_ms,
+            "memory per loaded record",
+            format!("{} B", self.bytes_per_record),
         )
     }
 }

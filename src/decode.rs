@@ -404,7 +404,7 @@ fn parse_stream(
     prefilter: Prefilter<'_>,
     sink: &mut Sink<'_>,
 ) -> ControlFlow<()> {
-    let mut de = serde_json::Deserializer::from_slice(&text);
+    let mut de = serde_json::Deserializer::from_slice(text);
     let mut broke = false;
     let mut doc: u64 = 0;
     loop {

@@ -193,7 +193,11 @@ impl Record {
             + opt(&self.principal)
             + opt(&self.ip)
             + self.entities.capacity() * std::mem::size_of::<Entity>()
-            + self.entities.iter().map(|e| e.value.capacity()).sum::<usize>()
+            + self
+                .entities
+                .iter()
+                .map(|e| e.value.capacity())
+                .sum::<usize>()
     }
 
     /// The record's JSON as a tree (parsed again from `raw`).
