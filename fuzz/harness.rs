@@ -38,6 +38,30 @@ pub fn layout(data: &[u8]) {
     }
 }
 
+type Summary<'a> = (
+    &'a str,
+    &'a str,
+    Option<String>,
+    Option<&'a String>,
+    Option<&'a String>,
+    Option<&'a String>,
+    Option<&'a String>,
+    &'a [trawl::entity::Entity],
+);
+
+fn summary(r: &Record) -> Summary<'_> {
+    (
+        &r.event,
+        &r.summary,
+        r.time_string(),
+        r.account.as_ref(),
+        r.region.as_ref(),
+        r.principal.as_ref(),
+        r.ip.as_ref(),
+        &r.entities,
+    )
+}
+
 fn decode_and_normalize(bytes: &[u8]) {
     let object: Arc<str> = Arc::from("fuzz");
     let mut fatal = 0;
@@ -49,6 +73,22 @@ fn decode_and_normalize(bytes: &[u8]) {
                     position,
                 };
                 let _ = Record::from_value(v, origin, None);
+            }
+            Item::CloudTrailText(text, position) => {
+                let origin = Origin {
+                    object: object.clone(),
+                    position,
+                };
+                let whole = serde_json::from_str(&text)
+                    .ok()
+                    .and_then(|v| Record::from_value(v, origin.clone(), None));
+                // The event read from a part of its tree says what the whole tree says.
+                if let Ok(r) = Record::from_cloudtrail_text(text, origin, None) {
+                    let w = whole.expect("an event read in part also parses whole");
+                    assert_eq!(summary(&r), summary(&w));
+                    // Its text is the text it was written with: the same JSON.
+                    assert_eq!(r.value(), w.value());
+                }
             }
             Item::Problem(p) => {
                 assert!(!p.message.is_empty());

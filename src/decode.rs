@@ -54,6 +54,9 @@ impl fmt::Display for Problem {
 pub enum Item {
     /// A value and its position (line for JSON Lines, element for arrays and envelopes, row for Parquet).
     Value(Value, u64),
+    /// The text of what looks like a CloudTrail event (an envelope's element), for the sink to
+    /// summarize without building its whole tree.
+    CloudTrailText(Box<str>, u64),
     Problem(Problem),
 }
 
@@ -577,22 +580,25 @@ fn stream_elements<'de, A: SeqAccess<'de>>(
 ) -> Result<(), A::Error> {
     let mut i = first;
     loop {
-        let value = match prefilter {
-            None => match seq.next_element::<Value>()? {
-                Some(v) => v,
-                None => break,
-            },
-            // Borrowed raw text: judged without allocating, parsed only when it may be wanted.
-            Some(keep) => match seq.next_element::<&'de serde_json::value::RawValue>()? {
-                None => break,
-                Some(raw) if !keep(raw.get().as_bytes()) => {
-                    i += 1;
-                    continue;
-                }
-                Some(raw) => serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?,
-            },
+        // Borrowed raw text: judged without allocating, parsed only when it may be wanted.
+        let raw = match seq.next_element::<&'de serde_json::value::RawValue>()? {
+            None => break,
+            Some(raw) if prefilter.is_some_and(|keep| !keep(raw.get().as_bytes())) => {
+                i += 1;
+                continue;
+            }
+            Some(raw) => raw.get(),
         };
-        if sink(Item::Value(value, i)).is_break() {
+        // CloudTrail writes `eventVersion` first; such an element goes to the sink as text.
+        let item = if raw.starts_with("{\"eventVersion\"") {
+            Item::CloudTrailText(Box::from(raw), i)
+        } else {
+            Item::Value(
+                serde_json::from_str(raw).map_err(serde::de::Error::custom)?,
+                i,
+            )
+        };
+        if sink(item).is_break() {
             *broke = true;
             return Err(serde::de::Error::custom("stopped"));
         }
@@ -672,6 +678,7 @@ mod tests {
         let _ = decode_json(bytes, Limits::default(), &mut |item| {
             match item {
                 Item::Value(v, n) => values.push((v, n)),
+                Item::CloudTrailText(t, n) => values.push((serde_json::from_str(&t).unwrap(), n)),
                 Item::Problem(p) => problems.push(p),
             }
             ControlFlow::Continue(())

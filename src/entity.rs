@@ -81,7 +81,7 @@ const PRINCIPAL_ID_PREFIXES: [&str; 4] = ["AIDA", "AROA", "AIPA", "ANPA"];
 
 /// The CloudTrail events whose response hands out temporary credentials: they tie an ASIA key to
 /// the role or federated user it acts as.
-const CREDENTIAL_EVENTS: [&str; 5] = [
+pub(crate) const CREDENTIAL_EVENTS: [&str; 5] = [
     "AssumeRole",
     "AssumeRoleWithSAML",
     "AssumeRoleWithWebIdentity",
@@ -364,6 +364,19 @@ impl Collector {
         let value = value.trim();
         if value.is_empty() || value.len() > MAX_VALUE_LEN {
             return;
+        }
+        // A record names a handful of entities: a scan beats hashing them. The set takes over
+        // for the rare record that names many (hostile ones name thousands).
+        const SCAN: usize = 16;
+        if self.out.len() < SCAN {
+            if self.out.iter().any(|e| e.kind == kind && e.value == value) {
+                return;
+            }
+            self.out.push(Entity::new(kind, value));
+            return;
+        }
+        if self.seen.is_empty() {
+            self.seen.extend(self.out.iter().cloned());
         }
         let e = Entity::new(kind, value);
         if self.seen.insert(e.clone()) {

@@ -268,23 +268,23 @@ impl Collector {
             return ControlFlow::Break(());
         }
         match item {
-            Item::Value(v, position) => {
+            Item::Value(v, position) => self.value(v, position),
+            Item::CloudTrailText(text, position) => {
                 let origin = Origin {
                     object: self.result.uri.clone(),
                     position,
                 };
-                let why = not_a_record_if_unknown(&v);
-                match Record::from_value(v, origin, self.partition.as_ref()) {
-                    Some(r) => {
-                        if self.scope.admits(&r) && self.keep.as_ref().is_none_or(|k| k(&r)) {
-                            self.result.records.push(r);
-                        }
-                    }
-                    None => self.result.problems.push(Problem {
-                        line: Some(position),
-                        message: why.unwrap_or_default(),
-                        fatal: false,
-                    }),
+                match Record::from_cloudtrail_text(text, origin, self.partition.as_ref()) {
+                    Ok(r) => self.keep(r),
+                    // Not an event after all: parsed whole, as any other value.
+                    Err((text, _)) => match serde_json::from_str(&text) {
+                        Ok(v) => self.value(v, position),
+                        Err(e) => self.result.problems.push(Problem {
+                            line: Some(position),
+                            message: format!("not JSON ({e})"),
+                            fatal: false,
+                        }),
+                    },
                 }
             }
             Item::Problem(p) => {
@@ -295,6 +295,28 @@ impl Collector {
             }
         }
         ControlFlow::Continue(())
+    }
+
+    fn value(&mut self, v: serde_json::Value, position: u64) {
+        let origin = Origin {
+            object: self.result.uri.clone(),
+            position,
+        };
+        let why = not_a_record_if_unknown(&v);
+        match Record::from_value(v, origin, self.partition.as_ref()) {
+            Some(r) => self.keep(r),
+            None => self.result.problems.push(Problem {
+                line: Some(position),
+                message: why.unwrap_or_default(),
+                fatal: false,
+            }),
+        }
+    }
+
+    fn keep(&mut self, r: Record) {
+        if self.scope.admits(&r) && self.keep.as_ref().is_none_or(|k| k(&r)) {
+            self.result.records.push(r);
+        }
     }
 
     fn finish(mut self, flow: ControlFlow<()>) -> ObjectResult {

@@ -87,6 +87,50 @@ pub struct Record {
     pub raw: Box<str>,
 }
 
+/// The top-level fields a CloudTrail summary and its entities read (the response and request
+/// bodies only for the events that hand out credentials; see `from_cloudtrail_text`).
+const CLOUDTRAIL_FIELDS: [&str; 12] = [
+    "eventTime",
+    "eventName",
+    "eventSource",
+    "eventType",
+    "awsRegion",
+    "sourceIPAddress",
+    "recipientAccountId",
+    "userIdentity",
+    "insightDetails",
+    "errorCode",
+    "resources",
+    "eventVersion",
+];
+
+/// An object's fields, each value left as its text.
+/// Keys are borrowed: one with an escape fails, and the caller parses the record whole.
+struct Fields<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(24);
+                while let Some(e) = m.next_entry::<&'de str, &'de serde_json::value::RawValue>()? {
+                    out.push(e);
+                }
+                Ok(Fields(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter()
         .try_fold(v, |v, k| v.get(k))
@@ -150,6 +194,20 @@ impl Record {
         partition: Option<&Partition>,
     ) -> Option<Record> {
         let kind = RecordKind::detect(&value)?;
+        let mut r = Record::summarize(kind, &value, origin, partition);
+        // Serializing the tree gives the same text the record would be printed with.
+        r.raw = serde_json::to_string(&value)
+            .unwrap_or_default()
+            .into_boxed_str();
+        Some(r)
+    }
+
+    fn summarize(
+        kind: RecordKind,
+        value: &Value,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Record {
         let mut r = Record {
             kind,
             time: None,
@@ -165,19 +223,78 @@ impl Record {
             raw: Box::from(""),
         };
         match kind {
-            RecordKind::GuardDuty => r.summarize_guardduty(&value),
-            RecordKind::CloudTrail => r.summarize_cloudtrail(&value),
-            RecordKind::Ocsf => r.summarize_ocsf(&value),
+            RecordKind::GuardDuty => r.summarize_guardduty(value),
+            RecordKind::CloudTrail => r.summarize_cloudtrail(value),
+            RecordKind::Ocsf => r.summarize_ocsf(value),
         }
         if let Some(p) = partition {
             r.account = r.account.or_else(|| p.account.clone());
             r.region = r.region.or_else(|| p.region.clone());
         }
-        // Serializing the tree gives the same text the record would be printed with.
-        r.raw = serde_json::to_string(&value)
-            .unwrap_or_default()
-            .into_boxed_str();
-        Some(r)
+        r
+    }
+
+    /// A CloudTrail event from its text, building the tree of only the fields the summary and the
+    /// entities read: most of an event (request and response bodies, user agent, TLS details)
+    /// is only scanned. `Err` gives the text back when it is no CloudTrail event (or is not
+    /// compact), for the full parse. The text is kept as it was written.
+    pub fn from_cloudtrail_text(
+        text: Box<str>,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Result<Record, (Box<str>, Origin)> {
+        match Record::cloudtrail_of(&text, origin, partition) {
+            Ok(mut r) => {
+                r.raw = text;
+                Ok(r)
+            }
+            Err(origin) => Err((text, origin)),
+        }
+    }
+
+    fn cloudtrail_of(
+        text: &str,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Result<Record, Origin> {
+        // Text over several lines is printed compact, from its tree.
+        if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
+            return Err(origin);
+        }
+        let Ok(Fields(fields)) = serde_json::from_str::<Fields>(text) else {
+            return Err(origin);
+        };
+        // The last of a repeated key wins, as in the parsed tree.
+        let name = fields
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "eventName")
+            .and_then(|(_, v)| serde_json::from_str::<&str>(v.get()).ok())
+            .unwrap_or("");
+        let credentials = entity::CREDENTIAL_EVENTS.contains(&name);
+        let response = credentials || name == "CreateAccessKey" || name == "ConsoleLogin";
+        let mut tree = serde_json::Map::new();
+        for (k, v) in &fields {
+            let wanted = CLOUDTRAIL_FIELDS.contains(k)
+                || (response && *k == "responseElements")
+                || (credentials && *k == "requestParameters");
+            if wanted {
+                match serde_json::from_str::<Value>(v.get()) {
+                    Ok(v) => tree.insert(k.to_string(), v),
+                    Err(_) => return Err(origin),
+                };
+            }
+        }
+        let tree = Value::Object(tree);
+        if RecordKind::detect(&tree) != Some(RecordKind::CloudTrail) {
+            return Err(origin);
+        }
+        Ok(Record::summarize(
+            RecordKind::CloudTrail,
+            &tree,
+            origin,
+            partition,
+        ))
     }
 
     /// Bytes the record holds: its struct and what it owns (capacities; the object name is
