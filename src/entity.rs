@@ -384,7 +384,9 @@ impl Collector {
         }
     }
 
-    fn finish(self) -> Vec<Entity> {
+    fn finish(mut self) -> Vec<Entity> {
+        // Kept for as long as the record is: no spare room.
+        self.out.shrink_to_fit();
         self.out
     }
 
