@@ -74,6 +74,26 @@ impl FlatJson {
         FlatJson { rows, collapsed }
     }
 
+    /// The rows straight from JSON text, in the order it is written, without building its tree
+    /// first (opening a 20 MB record costs one pass). A key written twice shows twice.
+    pub fn from_text(text: &str) -> Result<FlatJson, String> {
+        use serde::de::DeserializeSeed;
+        let mut rows = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        RowSeed {
+            rows: &mut rows,
+            depth: 0,
+            parent: None,
+            key: None,
+            index: None,
+        }
+        .deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(|e| e.to_string())?;
+        let collapsed = vec![false; rows.len()];
+        Ok(FlatJson { rows, collapsed })
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -425,10 +445,166 @@ fn push(
     at
 }
 
+/// Appends one value's rows as it is parsed: the row-building twin of `push`, for text.
+struct RowSeed<'r> {
+    rows: &'r mut Vec<Row>,
+    depth: u16,
+    parent: Option<u32>,
+    key: Option<Box<str>>,
+    index: Option<u32>,
+}
+
+impl RowSeed<'_> {
+    fn scalar(self, kind: RowKind, text: String) -> u32 {
+        let at = self.rows.len() as u32;
+        self.rows.push(Row {
+            kind,
+            depth: self.depth,
+            key: self.key,
+            index: self.index,
+            text: text.into(),
+            parent: self.parent,
+            pair: at,
+            next: None,
+            prev: None,
+            len: 0,
+        });
+        at
+    }
+
+    /// Opens a container; `children` appends each child (returning its row, or None at the end).
+    fn container<E>(
+        self,
+        c: Container,
+        mut children: impl FnMut(&mut Vec<Row>, u16, u32, u32) -> Result<Option<u32>, E>,
+    ) -> Result<u32, E> {
+        let rows = self.rows;
+        let at = rows.len() as u32;
+        rows.push(Row {
+            kind: RowKind::Open(c),
+            depth: self.depth,
+            key: self.key,
+            index: self.index,
+            text: "".into(),
+            parent: self.parent,
+            pair: at,
+            next: None,
+            prev: None,
+            len: 0,
+        });
+        let mut prev: Option<u32> = None;
+        let mut n = 0;
+        while let Some(child) = children(rows, self.depth + 1, at, n)? {
+            rows[child as usize].prev = prev;
+            if let Some(p) = prev {
+                rows[p as usize].next = Some(child);
+            }
+            prev = Some(child);
+            n += 1;
+        }
+        let close = rows.len() as u32;
+        rows.push(Row {
+            kind: RowKind::Close(c),
+            depth: self.depth,
+            key: None,
+            index: None,
+            text: "".into(),
+            parent: self.parent,
+            pair: at,
+            next: None,
+            prev: None,
+            len: 0,
+        });
+        rows[at as usize].pair = close;
+        rows[at as usize].len = n;
+        Ok(at)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = u32;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowSeed<'_> {
+    type Value = u32;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_unit<E>(self) -> Result<u32, E> {
+        Ok(self.scalar(RowKind::Null, "null".into()))
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<u32, E> {
+        Ok(self.scalar(RowKind::Bool, b.to_string()))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<u32, E> {
+        Ok(self.scalar(RowKind::Num, n.to_string()))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<u32, E> {
+        Ok(self.scalar(RowKind::Num, n.to_string()))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<u32, E> {
+        // As the tree would show it.
+        let text = serde_json::Number::from_f64(n).map_or_else(|| "null".into(), |n| n.to_string());
+        Ok(self.scalar(RowKind::Num, text))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<u32, E> {
+        Ok(self.scalar(RowKind::Str, s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<u32, E> {
+        Ok(self.scalar(RowKind::Str, s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<u32, A::Error> {
+        self.container(Container::Array, |rows, depth, parent, n| {
+            seq.next_element_seed(RowSeed {
+                rows,
+                depth,
+                parent: Some(parent),
+                key: None,
+                index: Some(n),
+            })
+        })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
+        self.container(Container::Object, |rows, depth, parent, _| {
+            let Some(key) = map.next_key::<String>()? else {
+                return Ok(None);
+            };
+            map.next_value_seed(RowSeed {
+                rows,
+                depth,
+                parent: Some(parent),
+                key: Some(key.into()),
+                index: None,
+            })
+            .map(Some)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn rows_from_text_are_the_rows_of_its_tree() {
+        let v = json!({
+            "a": 1, "b": -2, "c": 1.5e300, "d": [true, null, "x\u{7}y", {"e": []}, {}],
+            "service": {"action": {"portProbeDetails": [{"ip": "203.0.113.66"}, {"ip": "x"}]}},
+            "odd key": "\u{202e}"
+        });
+        let from_tree = FlatJson::new(&v);
+        let from_text = FlatJson::from_text(&serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        assert_eq!(
+            format!("{:?}", from_tree.rows),
+            format!("{:?}", from_text.rows)
+        );
+        assert!(FlatJson::from_text("{\"a\":").is_err());
+        assert!(FlatJson::from_text("{} x").is_err());
+    }
 
     fn doc() -> FlatJson {
         FlatJson::new(&json!({
