@@ -123,20 +123,10 @@ pub async fn load_all_with(
         total_bytes: objects.iter().map(|o| o.meta.size.unwrap_or(0)).sum(),
         ..Progress::default()
     };
-    // Local objects are decoded, not waited for: more at once than there are cores only adds
-    // buffers (each a few megabytes of fresh pages). Remote ones wait on the network.
-    let local = objects
-        .first()
-        .is_some_and(|o| o.store.local_path(&o.meta.key).is_some());
-    let concurrency = if local {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        opts.concurrency.min(cores)
-    } else {
-        opts.concurrency
-    };
+    let concurrency = decode_concurrency(objects, opts.concurrency, 0);
     let mut stream = stream::iter(objects.iter().enumerate())
         .map(|(i, o)| async move { (i, read_object(o, opts).await) })
-        .buffer_unordered(concurrency.max(1));
+        .buffer_unordered(concurrency);
     let mut results: Vec<(usize, ObjectResult)> = Vec::with_capacity(objects.len());
     while let Some((i, r)) = stream.next().await {
         progress.done += 1;
@@ -149,6 +139,22 @@ pub async fn load_all_with(
     }
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// How many of `objects` to read at once. Local objects are decoded, not waited for: more at
+/// once than there are cores (less `reserved`, kept for a screen) only adds buffers of a few
+/// megabytes each. Remote ones wait on the network, where `wanted` keeps the pipe full.
+pub fn decode_concurrency(objects: &[ObjectRef], wanted: usize, reserved: usize) -> usize {
+    let local = objects
+        .first()
+        .is_some_and(|o| o.store.local_path(&o.meta.key).is_some());
+    let n = if local {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        wanted.min(cores.saturating_sub(reserved))
+    } else {
+        wanted
+    };
+    n.max(1)
 }
 
 /// Reads one object through its store, decoding on a blocking thread. Parquet is read by ranges

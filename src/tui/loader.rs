@@ -294,17 +294,8 @@ async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits:
         cancel: job.cancel.clone(),
         ..LoadOptions::default()
     };
-    // Local objects are CPU-bound to decode: leave a core to the screen so keys stay quick. Remote
-    // ones wait on the network, where the configured concurrency is what keeps the pipe full.
-    let local = objects
-        .first()
-        .is_some_and(|o| o.store.local_path(&o.meta.key).is_some());
-    let concurrency = if local {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        concurrency.min(cores.saturating_sub(1)).max(1)
-    } else {
-        concurrency
-    };
+    // A core is left to the screen so keys stay quick while local objects decode.
+    let concurrency = load::decode_concurrency(&objects, concurrency, 1);
     let cancel = job.cancel.clone();
     let mut results = stream::iter(objects)
         // Stop starting objects once cancelled; the ones in flight stop at their next record.
@@ -316,7 +307,7 @@ async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits:
                 (load::read_object(&o, opts).await, bytes, o.meta)
             }
         })
-        .buffer_unordered(concurrency.max(1));
+        .buffer_unordered(concurrency);
     while let Some((result, bytes, meta)) = results.next().await {
         if tx
             .send(Msg::ObjectRead {
