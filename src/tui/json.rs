@@ -68,8 +68,10 @@ pub struct FlatJson {
 
 impl FlatJson {
     pub fn new(v: &Value) -> FlatJson {
+        use serde::de::DeserializeSeed;
         let mut rows = Vec::new();
-        push(&mut rows, v, 0, None, None, None);
+        // A tree always reads back: its rows are made as text's are, by the same seed.
+        let _ = RowSeed::root(&mut rows).deserialize(v);
         let collapsed = vec![false; rows.len()];
         FlatJson { rows, collapsed }
     }
@@ -80,16 +82,10 @@ impl FlatJson {
         use serde::de::DeserializeSeed;
         let mut rows = Vec::new();
         let mut de = serde_json::Deserializer::from_str(text);
-        RowSeed {
-            rows: &mut rows,
-            depth: 0,
-            parent: None,
-            key: None,
-            index: None,
-        }
-        .deserialize(&mut de)
-        .and_then(|_| de.end())
-        .map_err(|e| e.to_string())?;
+        RowSeed::root(&mut rows)
+            .deserialize(&mut de)
+            .and_then(|_| de.end())
+            .map_err(|e| e.to_string())?;
         let collapsed = vec![false; rows.len()];
         Ok(FlatJson { rows, collapsed })
     }
@@ -245,8 +241,7 @@ impl FlatJson {
             return false;
         };
         let old = self.rows[i as usize].clone();
-        let mut sub = Vec::new();
-        push(&mut sub, &v, 0, None, None, None);
+        let mut sub = FlatJson::new(&v).rows;
         let added = sub.len() as u32 - 1;
         let shift = |x: u32| if x > i { x + added } else { x };
         for r in &mut self.rows {
@@ -370,82 +365,7 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-/// Appends `v` and everything inside it; returns the index of its first row.
-fn push(
-    rows: &mut Vec<Row>,
-    v: &Value,
-    depth: u16,
-    parent: Option<u32>,
-    key: Option<&str>,
-    index: Option<u32>,
-) -> u32 {
-    let at = rows.len() as u32;
-    let scalar = |kind, text: String| Row {
-        kind,
-        depth,
-        key: key.map(Into::into),
-        index,
-        text: text.into(),
-        parent,
-        pair: at,
-        next: None,
-        prev: None,
-        len: 0,
-    };
-    let (container, children): (Container, Vec<(Option<&str>, &Value)>) = match v {
-        Value::Null => {
-            rows.push(scalar(RowKind::Null, "null".into()));
-            return at;
-        }
-        Value::Bool(b) => {
-            rows.push(scalar(RowKind::Bool, b.to_string()));
-            return at;
-        }
-        Value::Number(n) => {
-            rows.push(scalar(RowKind::Num, n.to_string()));
-            return at;
-        }
-        Value::String(s) => {
-            rows.push(scalar(RowKind::Str, s.clone()));
-            return at;
-        }
-        Value::Object(m) => (
-            Container::Object,
-            m.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
-        ),
-        Value::Array(a) => (Container::Array, a.iter().map(|v| (None, v)).collect()),
-    };
-    let mut open = scalar(RowKind::Open(container), String::new());
-    open.len = children.len() as u32;
-    rows.push(open);
-    let mut prev: Option<u32> = None;
-    for (n, (k, child)) in children.into_iter().enumerate() {
-        let idx = if k.is_none() { Some(n as u32) } else { None };
-        let c = push(rows, child, depth + 1, Some(at), k, idx);
-        rows[c as usize].prev = prev;
-        if let Some(p) = prev {
-            rows[p as usize].next = Some(c);
-        }
-        prev = Some(c);
-    }
-    let close = rows.len() as u32;
-    rows.push(Row {
-        kind: RowKind::Close(container),
-        depth,
-        key: None,
-        index: None,
-        text: "".into(),
-        parent,
-        pair: at,
-        next: None,
-        prev: None,
-        len: 0,
-    });
-    rows[at as usize].pair = close;
-    at
-}
-
-/// Appends one value's rows as it is parsed: the row-building twin of `push`, for text.
+/// Appends one value's rows as it is read, from JSON text or from a tree.
 struct RowSeed<'r> {
     rows: &'r mut Vec<Row>,
     depth: u16,
@@ -454,7 +374,17 @@ struct RowSeed<'r> {
     index: Option<u32>,
 }
 
-impl RowSeed<'_> {
+impl<'r> RowSeed<'r> {
+    fn root(rows: &'r mut Vec<Row>) -> RowSeed<'r> {
+        RowSeed {
+            rows,
+            depth: 0,
+            parent: None,
+            key: None,
+            index: None,
+        }
+    }
+
     fn scalar(self, kind: RowKind, text: String) -> u32 {
         let at = self.rows.len() as u32;
         self.rows.push(Row {
