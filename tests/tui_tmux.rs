@@ -21,6 +21,18 @@ fn have_tmux() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether tmux is here; without it the test says it is skipped, and on CI fails.
+fn tmux_or_skip(test: &str) -> bool {
+    if have_tmux() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("tmux is required for the end-to-end screen test on CI");
+    }
+    let _ = std::io::stderr().write_all(format!("skipping {test}: tmux not found\n").as_bytes());
+    false
+}
+
 /// Waits until the pane shows `text` (the screen is drawn by another process, so poll).
 fn wait_for(session: &str, text: &str, timeout: Duration) -> String {
     let start = Instant::now();
@@ -47,12 +59,7 @@ fn send(session: &str, keys: &[&str]) {
 
 #[test]
 fn demo_walk_to_the_finding_help_and_quit() {
-    if !have_tmux() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tmux is required for the end-to-end screen test on CI");
-        }
-        let _ = std::io::stderr()
-            .write_all(b"skipping demo_walk_to_the_finding_help_and_quit: tmux not found\n");
+    if !tmux_or_skip("demo_walk_to_the_finding_help_and_quit") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -137,12 +144,7 @@ impl Drop for KillOnDrop {
 /// of a pivot with a bookmark, and `trawl --resume` opens the same partition, pivot and bookmark.
 #[test]
 fn a_killed_session_comes_back_with_resume() {
-    if !have_tmux() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tmux is required for the end-to-end screen test on CI");
-        }
-        let _ = std::io::stderr()
-            .write_all(b"skipping a_killed_session_comes_back_with_resume: tmux not found\n");
+    if !tmux_or_skip("a_killed_session_comes_back_with_resume") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
