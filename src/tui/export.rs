@@ -2,11 +2,22 @@
 //! timeline) with each record's provenance, and `m` bookmarks records so they are found again,
 //! here with `'` and after a dropped connection with `trawl --resume`.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::app::{App, InputKind, Overlay};
 use crate::evidence::{self, Context};
 use crate::record::Record;
+
+/// Bookmarks name a record by its object and position, so they outlive a reload.
+fn bookmark_key(r: &Record) -> (String, u64) {
+    (r.origin.object.to_string(), r.origin.position)
+}
+
+/// Whether `r` is among `bookmarks` (the list draws with this too, while the app is borrowed).
+pub fn bookmarked(bookmarks: &BTreeSet<(String, u64)>, r: &Record) -> bool {
+    !bookmarks.is_empty() && bookmarks.contains(&bookmark_key(r))
+}
 
 impl App {
     /// The records the pane shows, in its order.
@@ -96,12 +107,8 @@ impl App {
         });
     }
 
-    fn bookmark_key(r: &Record) -> (String, u64) {
-        (r.origin.object.to_string(), r.origin.position)
-    }
-
     pub fn is_bookmarked(&self, r: &Record) -> bool {
-        !self.bookmarks.is_empty() && self.bookmarks.contains(&Self::bookmark_key(r))
+        bookmarked(&self.bookmarks, r)
     }
 
     pub(super) fn toggle_bookmark(&mut self) {
@@ -109,7 +116,7 @@ impl App {
             self.message = Some("nothing to bookmark: no record is selected".into());
             return;
         };
-        let key = Self::bookmark_key(&self.records.rows[i].rec);
+        let key = bookmark_key(&self.records.rows[i].rec);
         if self.bookmarks.remove(&key) {
             self.message = Some(format!("bookmark removed ({} left)", self.bookmarks.len()));
         } else {

@@ -143,10 +143,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
 pub(super) fn bookmarked(
     bookmarks: &std::collections::BTreeSet<(String, u64)>,
 ) -> impl Fn(&Record) -> bool + '_ {
-    move |r| {
-        !bookmarks.is_empty()
-            && bookmarks.contains(&(r.origin.object.to_string(), r.origin.position))
-    }
+    move |r| crate::tui::export::bookmarked(bookmarks, r)
 }
 
 /// The table the record list and the pivot timeline both draw: one row per visible record, in the
