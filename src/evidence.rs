@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::output::{csv_field, record_head, record_line};
+use crate::output::{csv_field, record_head, record_line, summary_cells};
 use crate::record::Record;
 use crate::source::ObjectMeta;
 
@@ -112,8 +112,7 @@ pub fn evidence_line(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> St
 }
 
 fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
-    let o = |x: &Option<String>| x.clone().unwrap_or_default();
-    let fields = [
+    let mut fields = vec![
         r.origin.object.to_string(),
         meta.and_then(|m| m.etag.clone()).unwrap_or_default(),
         String::new(),
@@ -122,16 +121,9 @@ fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
         r.origin.position.to_string(),
         r.kind.as_str().to_string(),
         r.time_string().unwrap_or_default(),
-        o(&r.account),
-        o(&r.region),
-        r.event.clone(),
-        r.severity.map(|s| s.to_string()).unwrap_or_default(),
-        o(&r.principal),
-        o(&r.ip),
-        ctx.query.clone(),
-        ctx.window.clone(),
-        r.raw.to_string(),
     ];
+    fields.extend(summary_cells(r));
+    fields.extend([ctx.query.clone(), ctx.window.clone(), r.raw.to_string()]);
     let cells: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
     cells.join(",")
 }

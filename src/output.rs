@@ -62,6 +62,19 @@ fn cell(s: &str, width: usize) -> String {
     }
 }
 
+/// A record's account, region, event, severity, principal and IP, as CSV columns give them.
+pub(crate) fn summary_cells(r: &Record) -> [String; 6] {
+    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    [
+        o(&r.account),
+        o(&r.region),
+        r.event.clone(),
+        r.severity.map(|s| s.to_string()).unwrap_or_default(),
+        o(&r.principal),
+        o(&r.ip),
+    ]
+}
+
 pub(crate) fn csv_field(s: &str) -> String {
     let safe = for_terminal(s);
     if safe.contains([',', '"']) || safe.starts_with(['=', '+', '-', '@']) {
@@ -125,19 +138,13 @@ impl<W: Write> RecordWriter<W> {
                         "time,kind,account,region,event,severity,principal,ip,summary,object,position"
                     )?;
                 }
-                let fields = [
-                    time,
-                    r.kind.as_str().to_string(),
-                    o(&r.account),
-                    o(&r.region),
-                    r.event.clone(),
-                    r.severity.map(|s| s.to_string()).unwrap_or_default(),
-                    o(&r.principal),
-                    o(&r.ip),
+                let mut fields = vec![time, r.kind.as_str().to_string()];
+                fields.extend(summary_cells(r));
+                fields.extend([
                     r.summary.clone(),
                     r.origin.object.to_string(),
                     r.origin.position.to_string(),
-                ];
+                ]);
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 writeln!(self.out, "{}", line.join(","))
             }
