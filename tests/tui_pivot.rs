@@ -289,6 +289,16 @@ async fn pivot_on_the_attacker() -> (Session, Entity) {
     (s, ip)
 }
 
+/// The records of the pivot shown, in its order.
+fn pivot_records(s: &Session) -> Vec<&trawl::record::Record> {
+    let frame = s.app.pivots.current().expect("a pivot is shown");
+    frame
+        .rows
+        .iter()
+        .map(|&i| &s.app.records.rows[i as usize].rec)
+        .collect()
+}
+
 /// Replaces the text of the input line (the export path) and presses Enter.
 fn enter_text(s: &mut Session, text: &str) {
     s.keys(&["ctrl-u"]);
@@ -329,15 +339,7 @@ async fn e_exports_the_pivot_as_evidence_that_points_back_at_each_record() {
     let (mut s, ip) = pivot_on_the_attacker().await;
     let dir = tempfile::tempdir().unwrap();
     s.app.export_dir = dir.path().to_path_buf();
-    let shown: Vec<serde_json::Value> = s
-        .app
-        .pivots
-        .current()
-        .unwrap()
-        .rows
-        .iter()
-        .map(|&i| s.app.records.rows[i as usize].rec.value())
-        .collect();
+    let shown: Vec<serde_json::Value> = pivot_records(&s).iter().map(|r| r.value()).collect();
 
     // `e` offers a new file named after the pivot, in the export folder.
     s.keys(&["e"]);
@@ -444,11 +446,9 @@ async fn a_resumed_session_opens_the_same_partition_filter_pivots_and_bookmarks(
         kind: EntityKind::Key,
         value: story::STOLEN_KEY.into(),
     };
-    let frame = s.app.pivots.current().unwrap();
-    let row = frame
-        .rows
+    let row = pivot_records(&s)
         .iter()
-        .position(|&i| s.app.records.rows[i as usize].rec.entities.contains(&key))
+        .position(|r| r.entities.contains(&key))
         .unwrap();
     s.keys(&["g"]);
     for _ in 0..row {
@@ -510,14 +510,8 @@ async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     let (mut s, _ip) = pivot_on_the_attacker().await;
     let before = s.app.pivots.current().unwrap().rows.len();
-    let loaded_ct = s
-        .app
-        .pivots
-        .current()
-        .unwrap()
-        .rows
-        .iter()
-        .map(|&i| &s.app.records.rows[i as usize].rec)
+    let loaded_ct = pivot_records(&s)
+        .into_iter()
         .find(|r| r.kind == RecordKind::CloudTrail)
         .unwrap()
         .value();
