@@ -215,8 +215,17 @@ impl Global {
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir);
-        base.join("trawl")
+            .map(|base| base.join("trawl"));
+        // Without a home, a name of the user's own in the shared temporary folder; a cache folder
+        // another user made there first (or a link to one) is refused when the cache opens.
+        base.unwrap_or_else(|| {
+            #[cfg(unix)]
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let user = unsafe { libc::geteuid() };
+            #[cfg(not(unix))]
+            let user = 0;
+            std::env::temp_dir().join(format!("trawl-{user}"))
+        })
     }
 }
 
