@@ -20,6 +20,9 @@ use crate::scope::{self, Scope};
 use crate::source::{self, AwsOptions, Source};
 use crate::walk;
 
+pub mod athena;
+pub mod bench;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "trawl",
@@ -180,7 +183,7 @@ pub enum Command {
     /// Athena: table DDL, a query, the pivot as SQL.
     Athena {
         #[command(subcommand)]
-        command: crate::athena::AthenaCommand,
+        command: athena::AthenaCommand,
     },
 }
 
@@ -505,7 +508,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
         }
-        Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
+        Some(Command::Athena { command }) => athena::run(&global, command).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Rendered first: the generator panics when its writer fails (`| head`).
@@ -527,17 +530,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             runs,
             json,
         }) => {
-            let size = if quick {
-                crate::bench::QUICK
-            } else {
-                crate::bench::FULL
-            };
+            let size = if quick { bench::QUICK } else { bench::FULL };
             let dir = dir.unwrap_or_else(|| {
                 global
                     .cache_dir()
                     .join(if quick { "bench-quick" } else { "bench" })
             });
-            let report = crate::bench::run(&dir, size, runs, global.concurrency).await?;
+            let report = bench::run(&dir, size, runs, global.concurrency).await?;
             print!("{}", report.table());
             if json {
                 println!("{}", serde_json::to_string(&report)?);

@@ -11,10 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::{App, Failure, Overlay};
 use crate::athena::client::QueryRequest;
-use crate::athena::command::AthenaArgs;
-use crate::athena::cost;
 use crate::athena::pivot::{self, PivotQuery};
 use crate::athena::run::PivotRun;
+use crate::cli::athena::AthenaArgs;
 use crate::config::AthenaConfig;
 use crate::entity::Entity;
 use crate::record::{Record, RecordKind};
@@ -354,7 +353,7 @@ impl App {
         self.pivots.refresh(&self.records);
         let summary = format!(
             "{window}: {found} records ({added} not loaded before), scanned {}, ≈ ${:.4}, queries {}",
-            cost::human_bytes(run.scanned_bytes),
+            crate::output::human_bytes(run.scanned_bytes),
             run.usd,
             run.query_ids.join(" ")
         );

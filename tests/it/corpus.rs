@@ -1,7 +1,7 @@
 //! `trawl records` reads every file of the shared corpus (real third-party samples), with the
 //! counts and fields a person finds by reading the files.
 
-mod common;
+use crate::common;
 
 use common::*;
 

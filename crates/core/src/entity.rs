@@ -786,7 +786,7 @@ mod tests {
     use EntityKind::{Account, Ip, Key, Principal, PrincipalId, Session, User};
 
     /// The shared sample corpus, as copied into the tests' fixtures (see CORPUS-SOURCES.txt there).
-    const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus");
+    const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/corpus");
 
     fn read(name: &str) -> Vec<u8> {
         let path = format!("{CORPUS}/{name}");

@@ -18,23 +18,7 @@ pub fn usd(scanned: u64) -> f64 {
     billed_bytes(scanned) as f64 / TB * USD_PER_TB
 }
 
-/// Bytes for people: `0 B`, `12.3 MB`, `1.50 TB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
+use crate::text::human_bytes;
 
 /// One line for stderr: what was scanned and what it cost.
 pub fn describe(scanned: u64) -> String {
@@ -67,7 +51,6 @@ mod tests {
         let eleven_mb_and_a_byte = 11 * MB + 1;
         assert_eq!(billed_bytes(eleven_mb_and_a_byte), 12 * MB);
         assert_eq!(usd(1 << 40), 5.0);
-        assert_eq!(human_bytes(1536), "1.5 KB");
-        assert_eq!(human_bytes(3 << 40), "3.0 TB");
+        assert_eq!(human_bytes(3 << 40), "3.0 TiB");
     }
 }

@@ -3,7 +3,7 @@
 //! it (counted per kind), a second pivot on the stolen key shows its identity chain, `[`/`]` walk
 //! the history and Esc returns to the list.
 
-mod common;
+use crate::common;
 
 use common::assert_snapshot;
 
@@ -520,6 +520,7 @@ async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
         "awsRegion": "us-east-1", "sourceIPAddress": story::ATTACKER_IP, "recipientAccountId": story::PROD_ACCOUNT,
         "userIdentity": {"type": "AssumedRole", "arn": story::INSTANCE_SESSION_ARN, "accessKeyId": story::STOLEN_KEY}});
     let ct_object = "s3://org-trail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-1/2024/04/20/x.json.gz";
+    let _turn = common::MOTO_ATHENA.lock().await;
     common::athena_transition(m, 1);
     // GuardDuty is asked first (nothing), then CloudTrail: one event the lake lacks, one it has.
     common::queue_result(m, common::REGION, &[]);

@@ -1,7 +1,7 @@
 //! Reading a lake from S3 (a real moto endpoint, objects stored with SSE-KMS) gives exactly what
 //! the same lake gives from a local copy.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

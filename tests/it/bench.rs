@@ -1,7 +1,7 @@
 //! The quick mode of `trawl bench` runs in CI: it proves the benchmark works end to end and that
 //! trawl and `zcat | jq` agree on what a pivot finds. Timings are reported, never asserted.
 
-mod common;
+use crate::common;
 
 use common::*;
 

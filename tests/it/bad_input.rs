@@ -1,7 +1,7 @@
 //! Bad input costs the object (or the line) it is in, never the run: a truncated gzip, an empty
 //! object, a line that is not JSON, an object of an unexpected kind, hostile field values.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

@@ -327,7 +327,7 @@ byte_budget = 1000000
 
     #[test]
     fn the_readme_example_parses() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../../README.md");
         let start = readme.find("```toml\n").expect("a toml example") + 8;
         let len = readme[start..].find("```").unwrap();
         let c = Config::parse(&readme[start..start + len]).unwrap();

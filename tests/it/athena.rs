@@ -3,11 +3,10 @@
 //! RUNNING then SUCCEEDED, Ctrl-C cancels) and against aws-smithy-mocks for what moto cannot
 //! produce (FAILED, throttling, several pages of results).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_athena::error::ErrorMetadata;
@@ -291,9 +290,6 @@ fn ddl_without_a_listing_injects_accounts_and_still_parses() {
 // moto: listing for the DDL, and queries
 // ---------------------------------------------------------------------------------------------
 
-/// moto's Athena state transitions and result queue are server-wide: these tests take turns.
-static MOTO_ATHENA: Mutex<()> = Mutex::new(());
-
 fn event(ip: &str, name: &str) -> Value {
     json!({"eventVersion": "1.08", "eventTime": "2024-05-02T03:00:00Z", "eventSource": "iam.amazonaws.com",
            "eventName": name, "awsRegion": "us-east-2", "sourceIPAddress": ip, "recipientAccountId": "111122223333",
@@ -382,7 +378,7 @@ async fn ddl_projects_the_accounts_and_regions_found_in_the_bucket() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_query_goes_queued_running_succeeded_and_its_rows_become_records() {
     let Some(m) = moto() else { return };
-    let _turn = MOTO_ATHENA.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = MOTO_ATHENA.lock().await;
     let region = "eu-central-1";
     athena_transition(m, 2);
     queue_result(
@@ -452,7 +448,7 @@ async fn a_query_goes_queued_running_succeeded_and_its_rows_become_records() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_athena_pivot_keeps_exactly_what_a_local_pivot_would() {
     let Some(m) = moto() else { return };
-    let _turn = MOTO_ATHENA.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = MOTO_ATHENA.lock().await;
     let region = "eu-north-1";
     athena_transition(m, 1);
     // GuardDuty is asked first, then CloudTrail. The SQL is a coarse filter: rows that share
@@ -531,7 +527,7 @@ async fn an_athena_pivot_keeps_exactly_what_a_local_pivot_would() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_stops_the_query_on_athena() {
     let Some(m) = moto() else { return };
-    let turn = MOTO_ATHENA.lock().unwrap_or_else(|e| e.into_inner());
+    let turn = MOTO_ATHENA.lock().await;
     let region = "ap-southeast-2";
     // The query stays queued for as long as the test needs.
     athena_transition(m, 1_000_000);

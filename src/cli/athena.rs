@@ -6,12 +6,12 @@ use std::io::{IsTerminal, Write};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
-use super::client::{self, Backoff, Progress, QueryError, QueryRequest};
-use super::cost;
-use super::ddl::{self, TableKind};
-use super::pivot::{self, Tables};
-use super::results;
-use super::run::{self, Event};
+use crate::athena::client::{self, Backoff, Progress, QueryError, QueryRequest};
+use crate::athena::cost;
+use crate::athena::ddl::{self, TableKind};
+use crate::athena::pivot::{self, Tables};
+use crate::athena::results;
+use crate::athena::run::{self, Event};
 use crate::cli::{warn, Filters, Global};
 use crate::config::AthenaConfig;
 use crate::entity;
@@ -219,7 +219,7 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
                 eprintln!(
                     "athena: {} records; all queries scanned {} ({} bytes), cost ≈ ${:.6}",
                     ran.records.len(),
-                    cost::human_bytes(ran.scanned_bytes),
+                    crate::text::human_bytes(ran.scanned_bytes),
                     ran.scanned_bytes,
                     ran.usd
                 );

@@ -2,11 +2,8 @@
 //! a window, and queries run, paged and cancelled, with results turned back into records.
 
 pub mod client;
-pub mod command;
 pub mod cost;
 pub mod ddl;
 pub mod pivot;
 pub mod results;
 pub mod run;
-
-pub use command::{run, AthenaCommand};

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::output::{csv_field, record_head, record_line, summary_cells};
 use crate::record::Record;
 use crate::source::ObjectMeta;
+use crate::text::{csv_field, record_head, record_line, summary_cells};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

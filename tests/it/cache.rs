@@ -1,7 +1,7 @@
 //! The object cache: reopening what was read costs no download, an entry is only used for the
 //! ETag it was stored under, and `--no-cache` reads S3 every time.
 
-mod common;
+use crate::common;
 
 use common::*;
 

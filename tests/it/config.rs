@@ -1,7 +1,7 @@
 //! The config file from the command line: `@NAME` workspaces stand for their sources in `ls`,
 //! `records`, `pivot` and the screen; an unknown workspace or a broken file is a clear error.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

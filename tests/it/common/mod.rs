@@ -446,6 +446,10 @@ pub fn assert_snapshot(name: &str, screen: &str) {
 
 // ---- moto's Athena: its state transitions and result queue (server-wide) ----
 
+/// moto's Athena state transitions and result queue are server-wide, and every test shares the
+/// server: the tests that set them take turns.
+pub static MOTO_ATHENA: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub fn moto_post(m: &Moto, path: &str, body: &serde_json::Value) {
     let body = body.to_string();
     let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();

@@ -1,7 +1,7 @@
 //! `trawl pivot`: every record that shares an entity, across GuardDuty, CloudTrail and OCSF, on
 //! one timeline. Expectations were written by reading the corpus (grep, jq, CORPUS-SOURCES.txt).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

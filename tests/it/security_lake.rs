@@ -1,7 +1,7 @@
 //! Security Lake: OCSF Parquet written by an independent writer (pyarrow) reads as the JSON a
 //! person expects, locally and from S3; the demo's Security Lake day takes part in pivots.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! own S3 Encryption Client read exactly like their plaintext copy, tampering is refused, and a
 //! 403 names the one permission that is missing with the statement that grants it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

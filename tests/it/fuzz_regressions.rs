@@ -2,7 +2,7 @@
 //! (`fuzz/harness.rs`), so that a fixed crash stays fixed under plain `cargo test` on stable Rust.
 //! Crash inputs live in `tests/fixtures/fuzz-regressions/<target>/`.
 
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 use std::path::PathBuf;

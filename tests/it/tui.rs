@@ -2,7 +2,7 @@
 //! TestBackend at 80x24 and 160x48 and compared with the text screens in tests/snapshots/
 //! (UPDATE_SNAPSHOTS=1 rewrites them), plus the behaviour behind the keys.
 
-mod common;
+use crate::common;
 
 use common::assert_snapshot;
 

@@ -3,7 +3,7 @@
 //! what cannot be read is reported by name and never presented as complete; timeouts are the
 //! user's to set; only GET and HEAD requests ever reach S3; the secret key never leaves.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! drive a terminal. Each costs only its own object (or line) with a warning naming it; the rest
 //! loads; nothing panics; table and csv show control characters escaped; jsonl keeps them exactly.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ops::ControlFlow;
