@@ -114,9 +114,9 @@ pub struct Filters {
     /// Only this AWS region of the logs (repeatable).
     #[arg(long)]
     pub log_region: Vec<String>,
-    /// Only this kind: guardduty, cloudtrail or ocsf (repeatable).
-    #[arg(long, value_parser = ["guardduty", "cloudtrail", "ocsf"])]
-    pub kind: Vec<String>,
+    /// Only this kind (repeatable).
+    #[arg(long, value_enum)]
+    pub kind: Vec<KindArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +211,18 @@ impl Global {
         }
     }
 
+    /// What the screen opens with: these flags as the screen's own options.
+    pub fn screen(&self, sources: Vec<String>, resume: bool) -> crate::tui::Options {
+        crate::tui::Options {
+            sources,
+            resume,
+            aws: self.aws(),
+            theme: self.theme.clone(),
+            concurrency: self.concurrency,
+            limits: self.limits(),
+        }
+    }
+
     pub fn cache_dir(&self) -> PathBuf {
         if let Some(d) = &self.cache_dir {
             return d.clone();
@@ -232,6 +244,24 @@ impl Global {
     }
 }
 
+/// A record kind as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Guardduty,
+    Cloudtrail,
+    Ocsf,
+}
+
+impl From<KindArg> for RecordKind {
+    fn from(k: KindArg) -> RecordKind {
+        match k {
+            KindArg::Guardduty => RecordKind::GuardDuty,
+            KindArg::Cloudtrail => RecordKind::CloudTrail,
+            KindArg::Ocsf => RecordKind::Ocsf,
+        }
+    }
+}
+
 impl Filters {
     pub fn scope(&self) -> anyhow::Result<Scope> {
         let now = chrono::Utc::now();
@@ -246,11 +276,7 @@ impl Filters {
             until: time(&self.until, true)?,
             accounts: self.account.clone(),
             regions: self.log_region.clone(),
-            kinds: self
-                .kind
-                .iter()
-                .filter_map(|k| RecordKind::parse(k))
-                .collect(),
+            kinds: self.kind.iter().map(|&k| k.into()).collect(),
         })
     }
 }
@@ -557,11 +583,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_demo_help(&lake, &sources)?;
                 return Ok(());
             }
-            crate::tui::run(global, sources, false).await
+            crate::tui::run(global.screen(sources, false)).await
         }
         None => {
             let sources = expand_workspaces(cli.sources)?;
-            crate::tui::run(global, sources, cli.resume).await
+            crate::tui::run(global.screen(sources, cli.resume)).await
         }
     }
 }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use crate::athena::client::{self, Backoff, Progress, QueryError, QueryRequest};
 use crate::athena::cost;
 use crate::athena::ddl::{self, TableKind};
-use crate::athena::pivot::{self, Tables};
+use crate::athena::pivot;
 use crate::athena::results;
 use crate::athena::run::{self, Event};
 use crate::cli::{warn, Filters, Global};
@@ -20,13 +20,20 @@ use crate::output::{Format, RecordWriter};
 use crate::record::Record;
 use crate::source::{parse_s3_url, ReadOptions, S3Store};
 
+/// The kinds Athena tables are made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableArg {
+    Cloudtrail,
+    Guardduty,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AthenaCommand {
     /// CREATE EXTERNAL TABLE statements (a typed table and its `_raw` companion) with partition
     /// projection over the layout found under SOURCE.
     Ddl {
-        #[arg(long, value_parser = ["cloudtrail", "guardduty"])]
-        kind: String,
+        #[arg(long, value_enum)]
+        kind: TableArg,
         /// s3://bucket[/prefix] holding AWSLogs/.
         source: String,
         /// Database the tables go in.
@@ -89,46 +96,19 @@ pub struct AthenaArgs {
 }
 
 impl AthenaArgs {
-    pub fn request(&self, conf: &AthenaConfig, sql: String) -> QueryRequest {
-        QueryRequest {
-            sql,
-            database: self.database.clone().or_else(|| conf.database.clone()),
-            catalog: self.catalog.clone().or_else(|| conf.catalog.clone()),
-            workgroup: self.workgroup.clone().or_else(|| conf.workgroup.clone()),
-            output_location: self
-                .output_location
-                .clone()
-                .or_else(|| conf.output_location.clone()),
-        }
-    }
-
-    pub fn tables(&self, conf: &AthenaConfig) -> Tables {
-        let d = Tables::default();
-        Tables {
-            database: self
-                .database
-                .clone()
-                .or_else(|| conf.database.clone())
-                .unwrap_or(d.database),
-            cloudtrail: self
-                .cloudtrail_table
-                .clone()
-                .or_else(|| conf.cloudtrail_table.clone())
-                .unwrap_or(d.cloudtrail),
-            guardduty: self
-                .guardduty_table
-                .clone()
-                .or_else(|| conf.guardduty_table.clone())
-                .unwrap_or(d.guardduty),
-            lake_region: self
-                .lake_region
-                .clone()
-                .or_else(|| conf.security_lake_region.clone()),
-            lake_version: self
-                .lake_version
-                .clone()
-                .or_else(|| conf.security_lake_version.clone())
-                .unwrap_or(d.lake_version),
+    /// The config file's `[athena]` with these flags over it.
+    pub fn over(&self, conf: AthenaConfig) -> AthenaConfig {
+        let flag = |f: &Option<String>, c: Option<String>| f.clone().or(c);
+        AthenaConfig {
+            database: flag(&self.database, conf.database),
+            catalog: flag(&self.catalog, conf.catalog),
+            workgroup: flag(&self.workgroup, conf.workgroup),
+            output_location: flag(&self.output_location, conf.output_location),
+            cloudtrail_table: flag(&self.cloudtrail_table, conf.cloudtrail_table),
+            guardduty_table: flag(&self.guardduty_table, conf.guardduty_table),
+            security_lake_region: flag(&self.lake_region, conf.security_lake_region),
+            security_lake_version: flag(&self.lake_version, conf.security_lake_version),
+            byte_budget: conf.byte_budget,
         }
     }
 }
@@ -149,7 +129,10 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
             database,
             table,
         } => {
-            let kind = TableKind::parse(&kind).expect("clap checks the kind");
+            let kind = match kind {
+                TableArg::Cloudtrail => TableKind::CloudTrail,
+                TableArg::Guardduty => TableKind::GuardDuty,
+            };
             let table = table.unwrap_or_else(|| match kind {
                 TableKind::CloudTrail => "cloudtrail".into(),
                 TableKind::GuardDuty => "guardduty".into(),
@@ -161,9 +144,9 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
             format,
             sql,
         } => {
-            let conf = AthenaConfig::load()?;
+            let conf = athena.over(AthenaConfig::load()?);
             let client = connect(global).await?;
-            let req = athena.request(&conf, sql);
+            let req = conf.request(sql);
             let result = run_reporting(&client, &req).await?;
             print_rows(&result, format)
         }
@@ -174,7 +157,7 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
             dry_run,
             entity,
         } => {
-            let conf = AthenaConfig::load()?;
+            let conf = athena.over(AthenaConfig::load()?);
             let Some(target) = entity::parse_target(&entity) else {
                 bail!(
                     "'{}' is not an entity (an IP, access key, ARN, principal id, account or user)",
@@ -182,7 +165,7 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
                 );
             };
             let scope = filters.scope()?;
-            let queries = pivot::plan(&target, &scope, &athena.tables(&conf))?;
+            let queries = pivot::plan(&target, &scope, &conf.tables())?;
             if dry_run {
                 let mut out = std::io::stdout().lock();
                 for q in &queries {
@@ -197,7 +180,7 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
                 ctrl_c().await;
                 on_ctrl_c.cancel();
             });
-            let base = athena.request(&conf, String::new());
+            let base = conf.request(String::new());
             let mut on = |e: Event<'_>| match e {
                 Event::Started(q) => eprintln!(
                     "athena: {} ({} days from {})",

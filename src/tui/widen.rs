@@ -13,7 +13,6 @@ use super::app::{App, Failure, Overlay};
 use crate::athena::client::QueryRequest;
 use crate::athena::pivot::{self, PivotQuery};
 use crate::athena::run::PivotRun;
-use crate::cli::athena::AthenaArgs;
 use crate::config::AthenaConfig;
 use crate::entity::Entity;
 use crate::record::{Record, RecordKind};
@@ -217,7 +216,7 @@ impl App {
 
     fn plan(&self, target: &Entity, text: &str) -> Result<Plan, String> {
         let (since, until) = parse_window(text, Utc::now())?;
-        let tables = AthenaArgs::default().tables(&self.athena.config);
+        let tables = self.athena.config.tables();
         let mut scope = Scope {
             since: Some(since),
             until: Some(until),
@@ -237,9 +236,9 @@ impl App {
 
     fn start_run(&mut self, target: &Entity, plan: Plan, estimate: Estimate) -> Stage {
         self.athena.gen += 1;
-        let cancel = CancellationToken::new();
+        let cancel = self.loader.token();
         self.athena.cancel = Some(cancel.clone());
-        let base: QueryRequest = AthenaArgs::default().request(&self.athena.config, String::new());
+        let base: QueryRequest = self.athena.config.request(String::new());
         self.loader.athena(
             self.athena.gen,
             self.athena.aws.clone(),

@@ -26,6 +26,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::athena::client::QueryRequest;
+use crate::athena::pivot::Tables;
+
 /// The pivot window when the file sets none.
 pub const DEFAULT_PIVOT_WINDOW: &str = "7d";
 
@@ -92,6 +95,29 @@ impl AthenaConfig {
     /// file is an error naming it.
     pub fn load() -> anyhow::Result<AthenaConfig> {
         Ok(Config::load().map_err(anyhow::Error::msg)?.athena)
+    }
+
+    /// The tables a pivot reads: these names, else trawl's defaults.
+    pub fn tables(&self) -> Tables {
+        let d = Tables::default();
+        Tables {
+            database: self.database.clone().unwrap_or(d.database),
+            cloudtrail: self.cloudtrail_table.clone().unwrap_or(d.cloudtrail),
+            guardduty: self.guardduty_table.clone().unwrap_or(d.guardduty),
+            lake_region: self.security_lake_region.clone(),
+            lake_version: self.security_lake_version.clone().unwrap_or(d.lake_version),
+        }
+    }
+
+    /// A query of `sql` where these settings place it (database, catalog, workgroup, results).
+    pub fn request(&self, sql: String) -> QueryRequest {
+        QueryRequest {
+            sql,
+            database: self.database.clone(),
+            catalog: self.catalog.clone(),
+            workgroup: self.workgroup.clone(),
+            output_location: self.output_location.clone(),
+        }
     }
 }
 

@@ -3,7 +3,6 @@
 //! `cli` and `tui` are the front ends over it.
 
 pub mod athena;
-pub mod base64;
 pub mod config;
 pub mod decode;
 pub mod demo;

@@ -3,8 +3,8 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 use futures::stream::{self, StreamExt};
 
@@ -22,7 +22,7 @@ pub struct LoadOptions {
     pub limits: Limits,
     pub scope: Scope,
     /// Set to stop every load in flight (Esc on screen).
-    pub cancel: Arc<AtomicBool>,
+    pub cancel: CancellationToken,
     /// Keeps only the records a caller wants (a pivot's), so the rest is never held.
     pub keep: Option<Keep>,
     /// A test on a record's raw text that every wanted record passes; others are not parsed.
@@ -38,7 +38,7 @@ impl Default for LoadOptions {
             concurrency: 8,
             limits: Limits::default(),
             scope: Scope::default(),
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: CancellationToken::new(),
             keep: None,
             prefilter: None,
         }
@@ -246,7 +246,7 @@ struct Collector {
     result: ObjectResult,
     partition: Option<Partition>,
     scope: Scope,
-    cancel: Arc<AtomicBool>,
+    cancel: CancellationToken,
     keep: Option<Keep>,
     prefilter: Option<RawFilter>,
 }
@@ -270,7 +270,7 @@ impl Collector {
     }
 
     fn push(&mut self, item: Item) -> ControlFlow<()> {
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.cancel.is_cancelled() {
             return ControlFlow::Break(());
         }
         match item {

@@ -45,7 +45,10 @@ fn field_to_json(f: &Field) -> Value {
         // Old writers store text as plain binary; show it as text when it is.
         Field::Bytes(b) => match std::str::from_utf8(b.data()) {
             Ok(s) => Value::String(s.to_string()),
-            Err(_) => Value::String(format!("base64:{}", crate::base64::encode(b.data()))),
+            Err(_) => Value::String(format!(
+                "base64:{}",
+                aws_smithy_types::base64::encode(b.data())
+            )),
         },
         Field::TimestampMillis(ms) => timestamp(Utc.timestamp_millis_opt(*ms).single(), *ms),
         Field::TimestampMicros(us) => timestamp(Utc.timestamp_micros(*us).single(), *us),

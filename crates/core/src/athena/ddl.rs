@@ -17,14 +17,6 @@ pub enum TableKind {
 }
 
 impl TableKind {
-    pub fn parse(s: &str) -> Option<TableKind> {
-        match s {
-            "cloudtrail" => Some(TableKind::CloudTrail),
-            "guardduty" => Some(TableKind::GuardDuty),
-            _ => None,
-        }
-    }
-
     fn folder(self) -> &'static str {
         match self {
             TableKind::CloudTrail => "CloudTrail",
