@@ -413,7 +413,7 @@ pub async fn load_sources_narrowed(
         }
         records.extend(recs);
     }
-    record::keep_newest_findings(&mut records);
+    crate::dedup::dedup(&mut records);
     record::sort_timeline(&mut records);
     Ok(Loaded {
         records,

@@ -3,7 +3,7 @@
 //! over it.
 
 pub use trawl_core::{
-    athena, config, decode, demo, entity, escape, evidence, layout, load, parquet_guard,
+    athena, config, decode, dedup, demo, entity, escape, evidence, layout, load, parquet_guard,
     parquet_json, pivot, record, scope, source, text, walk,
 };
 

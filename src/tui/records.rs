@@ -117,7 +117,7 @@ impl Records {
             return;
         }
         let mut recs: Vec<Record> = self.rows.drain(..).map(|r| r.rec).collect();
-        if record::keep_newest_findings(&mut recs) > 0 || self.rows.is_empty() {
+        if crate::dedup::dedup(&mut recs) > 0 || self.rows.is_empty() {
             self.stale = true;
         }
         self.rows = recs.into_iter().map(Row::new).collect();

@@ -5,6 +5,7 @@
 pub mod athena;
 pub mod config;
 pub mod decode;
+pub mod dedup;
 pub mod demo;
 pub mod entity;
 pub mod escape;

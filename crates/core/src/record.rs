@@ -85,6 +85,8 @@ pub struct Record {
     /// The record's JSON, compact, keys in their order: about a tenth of the memory of the
     /// parsed tree, which is built again (`value()`) only for what is looked at.
     pub raw: Box<str>,
+    /// The other objects the same record was delivered in (see `dedup`).
+    pub also: Vec<Origin>,
 }
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request
@@ -221,6 +223,7 @@ impl Record {
             entities: Vec::new(),
             origin,
             raw: Box::from(""),
+            also: Vec::new(),
         };
         match kind {
             RecordKind::GuardDuty => r.summarize_guardduty(value),
@@ -315,6 +318,7 @@ impl Record {
                 .iter()
                 .map(|e| e.value.capacity())
                 .sum::<usize>()
+            + self.also.capacity() * std::mem::size_of::<Origin>()
     }
 
     /// The record's JSON as a tree (parsed again from `raw`).
@@ -453,16 +457,6 @@ impl Record {
         self.summary = summary;
     }
 
-    /// A GuardDuty finding's id and `updatedAt`, used to keep only the newest export of it.
-    fn finding_version(&self) -> Option<(String, Option<DateTime<Utc>>)> {
-        if self.kind != RecordKind::GuardDuty {
-            return None;
-        }
-        let v = self.value();
-        let id = s(&v, &["id"])?.to_string();
-        Some((id, at(&v, &["updatedAt"]).and_then(parse_time)))
-    }
-
     pub fn time_string(&self) -> Option<String> {
         self.time.as_ref().map(format_time)
     }
@@ -473,38 +467,6 @@ fn first_ip(entities: &[Entity]) -> Option<String> {
         .iter()
         .find(|e| e.kind == entity::EntityKind::Ip)
         .map(|e| e.value.clone())
-}
-
-/// GuardDuty re-exports a finding each time it is updated: keep the newest `updatedAt` per `id`
-/// (a later object wins a tie). Returns how many superseded copies were dropped.
-pub fn keep_newest_findings(records: &mut Vec<Record>) -> usize {
-    use std::collections::HashMap;
-    if !records.iter().any(|r| r.kind == RecordKind::GuardDuty) {
-        return 0;
-    }
-    let versions: Vec<Option<(String, Option<DateTime<Utc>>)>> =
-        records.iter().map(Record::finding_version).collect();
-    let mut newest: HashMap<&str, (Option<DateTime<Utc>>, usize)> = HashMap::new();
-    for (i, (id, updated)) in versions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.as_ref().map(|(id, t)| (i, (id, *t))))
-    {
-        let entry = newest.entry(id.as_str()).or_insert((updated, i));
-        if updated >= entry.0 {
-            *entry = (updated, i);
-        }
-    }
-    let before = records.len();
-    let mut i = 0;
-    records.retain(|_| {
-        let keep = versions[i]
-            .as_ref()
-            .is_none_or(|(id, _)| newest.get(id.as_str()).is_some_and(|&(_, j)| j == i));
-        i += 1;
-        keep
-    });
-    before - records.len()
 }
 
 /// Timeline order: by time (undated records last), then by object and position for stability.
@@ -557,27 +519,6 @@ mod tests {
         );
         assert_eq!(RecordKind::detect(&json!({"findings":[]})), None);
         assert_eq!(RecordKind::detect(&json!([1, 2])), None);
-    }
-
-    #[test]
-    fn newest_finding_export_wins() {
-        let f = |id: &str, updated: &str, n| {
-            Record::from_value(
-                json!({"schemaVersion":"2.0","id":id,"type":"T","service":{},"updatedAt":updated}),
-                origin(n),
-                None,
-            )
-            .unwrap()
-        };
-        let mut v = vec![
-            f("a", "2024-05-02T03:15:00Z", 1),
-            f("b", "2024-05-02T03:00:00Z", 2),
-            f("a", "2024-05-02T04:20:00Z", 3),
-            f("a", "2024-05-02T03:40:00Z", 4),
-        ];
-        assert_eq!(keep_newest_findings(&mut v), 2);
-        let kept: Vec<u64> = v.iter().map(|r| r.origin.position).collect();
-        assert_eq!(kept, vec![2, 3]);
     }
 
     #[test]

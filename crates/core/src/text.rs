@@ -8,7 +8,7 @@ use crate::record::Record;
 
 /// The JSON Lines form of a record without the record itself, which `record_line` appends.
 pub fn record_head(r: &Record) -> Value {
-    json!({
+    let mut head = json!({
         "source": r.kind.as_str(),
         "time": r.time_string(),
         "account": r.account,
@@ -16,7 +16,13 @@ pub fn record_head(r: &Record) -> Value {
         "object": &*r.origin.object,
         "summary": r.summary,
         "entities": r.entities,
-    })
+    });
+    // The other objects the same record was delivered in, only where there are any.
+    if !r.also.is_empty() {
+        let also: Vec<&str> = r.also.iter().map(|o| &*o.object).collect();
+        head["also"] = json!(also);
+    }
+    head
 }
 
 /// One JSON line: `head`'s fields, then `"record"` with the record's text as kept (compact, so

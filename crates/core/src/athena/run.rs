@@ -81,7 +81,7 @@ pub async fn run_pivot(
     out.records.retain(|r: &Record| {
         scope.admits(r) && r.entities.iter().any(|e| entity::matches(target, e))
     });
-    record::keep_newest_findings(&mut out.records);
+    crate::dedup::dedup(&mut out.records);
     record::sort_timeline(&mut out.records);
     Ok(out)
 }

@@ -1,0 +1,252 @@
+//! One event once. Real trails deliver the same CloudTrail event in two objects, GuardDuty
+//! exports a finding again each time it is updated, and a lake can hold an OCSF record twice:
+//! each is one record, counted once, and every object it came from stays with it (`also`) as
+//! evidence. A finding keeps its newest version (`updatedAt`; a later arrival wins a tie). An
+//! event or OCSF record is a copy only when its text is the same too: two different records that
+//! share an id (sample data does this) are both kept, since nothing may be lost.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::record::{parse_time, Record, RecordKind};
+
+/// What makes two records the same one: CloudTrail's `eventID`, a finding's `id`, an OCSF
+/// record's `metadata.uid`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    kind: RecordKind,
+    id: Box<str>,
+}
+
+/// The fields identity reads, deserialized alone: the rest of the record is only skipped over.
+#[derive(Deserialize)]
+struct Ids {
+    #[serde(rename = "eventID")]
+    event_id: Option<String>,
+    id: Option<String>,
+    #[serde(rename = "updatedAt")]
+    updated_at: Option<serde_json::Value>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    uid: Option<String>,
+}
+
+/// A record's identity and, for a finding, the version it is (`updatedAt`). `None` when the
+/// record carries no id: such records are never merged.
+pub fn identity(r: &Record) -> Option<(Identity, Option<DateTime<Utc>>)> {
+    let ids: Ids = serde_json::from_str(&r.raw).ok()?;
+    let (id, version) = match r.kind {
+        RecordKind::CloudTrail => (ids.event_id?, None),
+        RecordKind::GuardDuty => (ids.id?, ids.updated_at.as_ref().and_then(parse_time)),
+        RecordKind::Ocsf => (ids.metadata?.uid?, None),
+    };
+    if id.is_empty() {
+        return None;
+    }
+    Some((
+        Identity {
+            kind: r.kind,
+            id: id.into_boxed_str(),
+        },
+        version,
+    ))
+}
+
+/// What adding a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// A record not seen before, now at this index.
+    New(usize),
+    /// A copy of the record at this index: its object joined that record's `also`.
+    Copy(usize),
+    /// A newer version of the finding at this index, which it replaced.
+    Newer(usize),
+}
+
+/// The records seen so far, by identity, for a list that only grows.
+#[derive(Debug, Default, Clone)]
+pub struct Dedup {
+    /// Identity → the records holding it (one, but for different records sharing an id) and,
+    /// for a finding, the version kept.
+    seen: HashMap<Identity, (Vec<usize>, Option<DateTime<Utc>>)>,
+}
+
+impl Dedup {
+    /// Adds `r` to `records` unless a record there is the same one.
+    pub fn add(&mut self, records: &mut Vec<Record>, mut r: Record) -> Added {
+        let Some((id, version)) = identity(&r) else {
+            records.push(r);
+            return Added::New(records.len() - 1);
+        };
+        let finding = r.kind == RecordKind::GuardDuty;
+        let Some((held, kept)) = self.seen.get_mut(&id) else {
+            records.push(r);
+            let i = records.len() - 1;
+            self.seen.insert(id, (vec![i], version));
+            return Added::New(i);
+        };
+        if finding && version >= *kept {
+            // The newer export is the finding now; the older object stays as evidence.
+            let i = held[0];
+            let old = std::mem::replace(&mut records[i], r);
+            let mut also = old.also;
+            also.push(old.origin);
+            also.append(&mut records[i].also);
+            records[i].also = also;
+            *kept = version;
+            return Added::Newer(i);
+        }
+        let same = if finding {
+            Some(held[0])
+        } else {
+            held.iter().copied().find(|&i| records[i].raw == r.raw)
+        };
+        match same {
+            Some(i) => {
+                let mut also = std::mem::take(&mut r.also);
+                records[i].also.push(r.origin);
+                records[i].also.append(&mut also);
+                Added::Copy(i)
+            }
+            None => {
+                // The same id on other content: another record, kept whole.
+                records.push(r);
+                held.push(records.len() - 1);
+                Added::New(records.len() - 1)
+            }
+        }
+    }
+}
+
+/// Merges the copies in `records`; each record stays where the copy it kept stood. Returns how
+/// many copies were merged away.
+pub fn dedup(records: &mut Vec<Record>) -> usize {
+    let before = records.len();
+    let mut out = Vec::with_capacity(records.len());
+    // Where each kept record stood in `records`.
+    let mut at: Vec<usize> = Vec::with_capacity(records.len());
+    let mut seen = Dedup::default();
+    for (n, r) in records.drain(..).enumerate() {
+        match seen.add(&mut out, r) {
+            Added::New(_) => at.push(n),
+            Added::Newer(i) => at[i] = n,
+            Added::Copy(_) => {}
+        }
+    }
+    let mut placed: Vec<(usize, Record)> = at.into_iter().zip(out).collect();
+    placed.sort_by_key(|(n, _)| *n);
+    *records = placed.into_iter().map(|(_, r)| r).collect();
+    before - records.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Origin;
+    use serde_json::json;
+
+    fn rec(v: serde_json::Value, object: &str) -> Record {
+        let origin = Origin {
+            object: object.into(),
+            position: 1,
+        };
+        Record::from_value(v, origin, None).expect("a record")
+    }
+
+    fn event(id: &str) -> serde_json::Value {
+        json!({"eventVersion": "1.08", "eventID": id, "eventTime": "2024-05-02T03:00:00Z",
+               "eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1",
+               "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a"}})
+    }
+
+    fn finding(updated: &str, sev: f64) -> serde_json::Value {
+        json!({"schemaVersion": "2.0", "id": "f1", "type": "Recon:EC2/PortProbeUnprotectedPort",
+               "accountId": "111122223333", "region": "us-east-1", "severity": sev,
+               "createdAt": "2024-05-02T03:00:00Z", "updatedAt": updated, "service": {}})
+    }
+
+    #[test]
+    fn an_event_delivered_twice_is_one_record_with_both_objects() {
+        let mut v = vec![
+            rec(event("e1"), "a.json.gz"),
+            rec(event("e2"), "a.json.gz"),
+            rec(event("e1"), "b.json.gz"),
+        ];
+        assert_eq!(dedup(&mut v), 1);
+        assert_eq!(v.len(), 2);
+        assert_eq!(&*v[0].origin.object, "a.json.gz");
+        let also: Vec<&str> = v[0].also.iter().map(|o| &*o.object).collect();
+        assert_eq!(also, ["b.json.gz"]);
+        assert!(v[1].also.is_empty());
+    }
+
+    #[test]
+    fn a_reexported_finding_keeps_its_newest_version_and_every_object() {
+        let mut v = vec![
+            rec(finding("2024-05-02T04:00:00Z", 5.0), "new.jsonl.gz"),
+            rec(finding("2024-05-02T03:00:00Z", 2.0), "old.jsonl.gz"),
+            rec(finding("2024-05-02T04:00:00Z", 5.0), "again.jsonl.gz"),
+        ];
+        assert_eq!(dedup(&mut v), 2);
+        assert_eq!(v.len(), 1);
+        // A tie goes to the later arrival.
+        assert_eq!(&*v[0].origin.object, "again.jsonl.gz");
+        assert_eq!(v[0].severity, Some(5.0));
+        let mut also: Vec<&str> = v[0].also.iter().map(|o| &*o.object).collect();
+        also.sort();
+        assert_eq!(also, ["new.jsonl.gz", "old.jsonl.gz"]);
+    }
+
+    #[test]
+    fn newest_finding_export_wins() {
+        let f =
+            |id: &str, updated: &str, n| {
+                Record::from_value(
+                json!({"schemaVersion":"2.0","id":id,"type":"T","service":{},"updatedAt":updated}),
+                Origin { object: "o".into(), position: n },
+                None,
+            )
+            .unwrap()
+            };
+        let mut v = vec![
+            f("a", "2024-05-02T03:15:00Z", 1),
+            f("b", "2024-05-02T03:00:00Z", 2),
+            f("a", "2024-05-02T04:20:00Z", 3),
+            f("a", "2024-05-02T03:40:00Z", 4),
+        ];
+        assert_eq!(dedup(&mut v), 2);
+        let kept: Vec<u64> = v.iter().map(|r| r.origin.position).collect();
+        assert_eq!(kept, vec![2, 3]);
+    }
+
+    #[test]
+    fn different_events_sharing_an_id_are_both_kept_and_each_merges_its_copy() {
+        let mut other = event("e1");
+        other["eventName"] = json!("DeleteUser");
+        let mut v = vec![
+            rec(event("e1"), "a"),
+            rec(other.clone(), "a"),
+            rec(event("e1"), "b"),
+            rec(other, "b"),
+        ];
+        assert_eq!(dedup(&mut v), 2);
+        assert_eq!(v.len(), 2);
+        assert!(v
+            .iter()
+            .all(|r| r.also.len() == 1 && &*r.also[0].object == "b"));
+    }
+
+    #[test]
+    fn records_without_an_id_are_never_merged() {
+        let mut no_id = event("");
+        no_id.as_object_mut().unwrap().remove("eventID");
+        let mut v = vec![rec(no_id.clone(), "a"), rec(no_id, "a")];
+        assert_eq!(dedup(&mut v), 0);
+        assert_eq!(v.len(), 2);
+    }
+}
