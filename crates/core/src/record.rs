@@ -492,12 +492,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn origin(n: u64) -> Origin {
-        Origin {
-            object: Arc::from("mem://test"),
-            position: n,
-        }
-    }
 
     #[test]
     fn detects_each_kind_by_content() {
