@@ -292,7 +292,7 @@ fn is_upper_alnum(s: &str) -> bool {
 }
 
 /// An AWS access key id: a known prefix, 16 to 128 upper-case letters and digits.
-fn is_key(s: &str) -> bool {
+pub fn is_key(s: &str) -> bool {
     (16..=128).contains(&s.len())
         && KEY_PREFIXES.iter().any(|p| s.starts_with(p))
         && is_upper_alnum(s)
