@@ -1985,6 +1985,36 @@ mod tests {
     }
 
     #[test]
+    fn guardduty_addresses_wherever_a_finding_type_puts_them() {
+        // An attack sequence's resources (ResourceV2 in the API reference): an EC2 network
+        // interface with its public, private and IPv6 addresses, none of them at a path the
+        // older finding types use.
+        let finding = json!({
+            "accountId": "111111111111",
+            "service": {"detection": {"sequence": {"resources": [{
+                "uid": "eni-0123456789abcdef0",
+                "resourceType": "EC2_NETWORK_INTERFACE",
+                "data": {"ec2NetworkInterface": {
+                    "publicIp": "198.51.100.23",
+                    "privateIpAddresses": [{"privateIpAddress": "10.0.4.7", "privateDnsName": "ip-10-0-4-7"}],
+                    "ipv6Addresses": ["2001:DB8::4:7"],
+                    "subNetId": "subnet-1"
+                }}
+            }]}}},
+            "description": "mentions 192.0.2.1, which is prose, not a field"
+        });
+        assert_eq!(
+            from_guardduty(&finding),
+            vec![
+                e(Account, "111111111111"),
+                e(Ip, "198.51.100.23"),
+                e(Ip, "10.0.4.7"),
+                e(Ip, "2001:db8::4:7"),
+            ]
+        );
+    }
+
+    #[test]
     fn guardduty_attack_sequence_and_kubernetes_details() {
         let finding = json!({
             "accountId": "111111111111",

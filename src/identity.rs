@@ -1288,7 +1288,8 @@ fn permission_set(role: &str) -> &str {
 /// Everything else is dropped as it loads.
 pub struct Gather {
     target: Entity,
-    earliest: Mutex<HashMap<(EntityKind, String), Record>>,
+    /// Kind, then value (looked up without building a key), to the earliest record.
+    earliest: Mutex<HashMap<EntityKind, HashMap<String, Record>>>,
 }
 
 impl Gather {
@@ -1337,11 +1338,12 @@ impl Gather {
         };
         let mut earliest = self.earliest.lock().unwrap_or_else(|e| e.into_inner());
         for e in actors {
-            match earliest.get_mut(&(e.kind, e.value.clone())) {
+            let by_value = earliest.entry(e.kind).or_default();
+            match by_value.get_mut(e.value.as_str()) {
                 Some(kept) if order(kept) <= order(r) => {}
                 Some(kept) => *kept = r.clone(),
                 None => {
-                    earliest.insert((e.kind, e.value.clone()), r.clone());
+                    by_value.insert(e.value.clone(), r.clone());
                 }
             }
         }
@@ -1357,7 +1359,10 @@ impl Gather {
             .map(|r| (r.origin.object.to_string(), r.origin.position))
             .collect();
         let mut records = kept;
-        let mut extra: Vec<Record> = earliest.into_values().collect();
+        let mut extra: Vec<Record> = earliest
+            .into_values()
+            .flat_map(|m| m.into_values())
+            .collect();
         extra.sort_by(|a, b| by_time(&a, &b));
         for r in extra {
             if seen.insert((r.origin.object.to_string(), r.origin.position)) {

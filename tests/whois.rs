@@ -454,3 +454,32 @@ fn whois_refuses_what_is_no_identity() {
     assert!(r.stderr.contains("not ip '203.0.113.66'"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn log_values_reach_the_terminal_escaped() {
+    // A federated user named with a terminal escape sequence and a bidi override.
+    let dir = tempfile::tempdir().unwrap();
+    let event = serde_json::json!({"Records": [{
+        "eventVersion": "1.08", "eventSource": "sts.amazonaws.com", "eventName": "GetFederationToken",
+        "eventTime": "2024-05-02T03:00:00Z", "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/evil\u{1b}[31m",
+            "accountId": "111122223333", "accessKeyId": "AKIAEVILEVILEVIL0001"},
+        "responseElements": {
+            "credentials": {"accessKeyId": "ASIAEVILEVILEVIL0002"},
+            "federatedUser": {"arn": "arn:aws:sts::111122223333:federated-user/x\u{202e}y"}}
+    }]});
+    let path = dir.path().join("trail.json");
+    std::fs::write(&path, serde_json::to_vec(&event).unwrap()).unwrap();
+    for format in ["table", "jsonl", "csv"] {
+        let r = run(trawl()
+            .args(["whois", "--format", format])
+            .arg(&path)
+            .arg("ASIAEVILEVILEVIL0002"));
+        assert_eq!(r.status, 0, "{}", r.stderr);
+        assert!(
+            !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{202e}'),
+            "{format}"
+        );
+        assert!(r.stdout.contains("x\\u202ey"), "{format}: {}", r.stdout);
+    }
+}
