@@ -9,10 +9,10 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use serde_json::Value;
-use trawl::decode::{decode_json, decode_parquet, Item, Limits};
-use trawl::entity;
-use trawl::layout::Partition;
-use trawl::record::{Origin, Record};
+use trawl_core::decode::{decode_json, decode_parquet, Item, Limits};
+use trawl_core::entity;
+use trawl_core::layout::Partition;
+use trawl_core::record::{Origin, Record};
 
 /// Small limits make the refusal paths reachable from small inputs.
 const LIMITS: Limits = Limits {
@@ -46,7 +46,7 @@ type Summary<'a> = (
     Option<&'a String>,
     Option<&'a String>,
     Option<&'a String>,
-    &'a [trawl::entity::Entity],
+    &'a [trawl_core::entity::Entity],
 );
 
 fn summary(r: &Record) -> Summary<'_> {

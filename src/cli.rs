@@ -20,6 +20,8 @@ use crate::scope::{self, Scope};
 use crate::source::{self, AwsOptions, Source};
 use crate::walk;
 
+pub mod athena;
+pub mod bench;
 pub mod whois;
 
 #[derive(Debug, Parser)]
@@ -113,9 +115,9 @@ pub struct Filters {
     /// Only this AWS region of the logs (repeatable).
     #[arg(long)]
     pub log_region: Vec<String>,
-    /// Only this kind: guardduty, cloudtrail or ocsf (repeatable).
-    #[arg(long, value_parser = ["guardduty", "cloudtrail", "ocsf"])]
-    pub kind: Vec<String>,
+    /// Only this kind (repeatable).
+    #[arg(long, value_enum)]
+    pub kind: Vec<KindArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,7 +197,7 @@ pub enum Command {
     /// Athena: table DDL, a query, the pivot as SQL.
     Athena {
         #[command(subcommand)]
-        command: crate::athena::AthenaCommand,
+        command: athena::AthenaCommand,
     },
 }
 
@@ -223,6 +225,18 @@ impl Global {
         }
     }
 
+    /// What the screen opens with: these flags as the screen's own options.
+    pub fn screen(&self, sources: Vec<String>, resume: bool) -> crate::tui::Options {
+        crate::tui::Options {
+            sources,
+            resume,
+            aws: self.aws(),
+            theme: self.theme.clone(),
+            concurrency: self.concurrency,
+            limits: self.limits(),
+        }
+    }
+
     pub fn cache_dir(&self) -> PathBuf {
         if let Some(d) = &self.cache_dir {
             return d.clone();
@@ -230,8 +244,35 @@ impl Global {
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir);
-        base.join("trawl")
+            .map(|base| base.join("trawl"));
+        // Without a home, a name of the user's own in the shared temporary folder; a cache folder
+        // another user made there first (or a link to one) is refused when the cache opens.
+        base.unwrap_or_else(|| {
+            #[cfg(unix)]
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let user = unsafe { libc::geteuid() };
+            #[cfg(not(unix))]
+            let user = 0;
+            std::env::temp_dir().join(format!("trawl-{user}"))
+        })
+    }
+}
+
+/// A record kind as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Guardduty,
+    Cloudtrail,
+    Ocsf,
+}
+
+impl From<KindArg> for RecordKind {
+    fn from(k: KindArg) -> RecordKind {
+        match k {
+            KindArg::Guardduty => RecordKind::GuardDuty,
+            KindArg::Cloudtrail => RecordKind::CloudTrail,
+            KindArg::Ocsf => RecordKind::Ocsf,
+        }
     }
 }
 
@@ -249,11 +290,7 @@ impl Filters {
             until: time(&self.until, true)?,
             accounts: self.account.clone(),
             regions: self.log_region.clone(),
-            kinds: self
-                .kind
-                .iter()
-                .filter_map(|k| RecordKind::parse(k))
-                .collect(),
+            kinds: self.kind.iter().map(|&k| k.into()).collect(),
         })
     }
 }
@@ -516,7 +553,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             filters,
             args,
         }) => whois::run(&global, format, filters, args).await,
-        Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
+        Some(Command::Athena { command }) => athena::run(&global, command).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Rendered first: the generator panics when its writer fails (`| head`).
@@ -538,17 +575,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             runs,
             json,
         }) => {
-            let size = if quick {
-                crate::bench::QUICK
-            } else {
-                crate::bench::FULL
-            };
+            let size = if quick { bench::QUICK } else { bench::FULL };
             let dir = dir.unwrap_or_else(|| {
                 global
                     .cache_dir()
                     .join(if quick { "bench-quick" } else { "bench" })
             });
-            let report = crate::bench::run(&dir, size, runs, global.concurrency).await?;
+            let report = bench::run(&dir, size, runs, global.concurrency).await?;
             print!("{}", report.table());
             if json {
                 println!("{}", serde_json::to_string(&report)?);
@@ -569,11 +602,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_demo_help(&lake, &sources)?;
                 return Ok(());
             }
-            crate::tui::run(global, sources, false).await
+            crate::tui::run(global.screen(sources, false)).await
         }
         None => {
             let sources = expand_workspaces(cli.sources)?;
-            crate::tui::run(global, sources, cli.resume).await
+            crate::tui::run(global.screen(sources, cli.resume)).await
         }
     }
 }

@@ -1,27 +1,12 @@
-//! trawl: a terminal investigator for AWS security logs.
-//!
-//! The core (`config`, `source`, `layout`, `decode`, `record`, `entity`, `scope`, `walk`, `load`,
-//! `pivot`) knows nothing about terminals; `cli` and `tui` are the front ends over it.
+//! trawl: a terminal investigator for AWS security logs. The core (`trawl-core`, re-exported here
+//! under its own module names) knows nothing about terminals; `cli` and `tui` are the front ends
+//! over it.
 
-pub mod athena;
-pub mod base64;
-pub mod bench;
+pub use trawl_core::{
+    athena, config, decode, demo, entity, escape, evidence, identity, layout, load, parquet_guard,
+    parquet_json, pivot, record, scope, source, text, walk,
+};
+
 pub mod cli;
-pub mod config;
-pub mod decode;
-pub mod demo;
-pub mod entity;
-pub mod escape;
-pub mod evidence;
-pub mod identity;
-pub mod layout;
-pub mod load;
 pub mod output;
-pub mod parquet_guard;
-pub mod parquet_json;
-pub mod pivot;
-pub mod record;
-pub mod scope;
-pub mod source;
 pub mod tui;
-pub mod walk;

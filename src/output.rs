@@ -3,10 +3,11 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::escape::{for_terminal, json_line};
 use crate::record::{severity_label, Record};
+pub use crate::text::{csv_field, human_bytes, record_head, record_line, summary_cells};
 use crate::walk::LsRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,33 +15,6 @@ pub enum Format {
     Jsonl,
     Table,
     Csv,
-}
-
-/// The JSON Lines form of a record without the record itself, which `record_line` appends.
-pub fn record_head(r: &Record) -> Value {
-    json!({
-        "source": r.kind.as_str(),
-        "time": r.time_string(),
-        "account": r.account,
-        "region": r.region,
-        "object": &*r.origin.object,
-        "summary": r.summary,
-        "entities": r.entities,
-    })
-}
-
-/// One JSON line: `head`'s fields, then `"record"` with the record's text as kept (compact, so
-/// the same as serializing its tree), escaped for a terminal.
-pub fn record_line(head: &Value, r: &Record) -> String {
-    let mut line = serde_json::to_string(head).unwrap_or_else(|_| "{}".to_string());
-    line.pop();
-    if line.len() > 1 {
-        line.push(',');
-    }
-    line.push_str("\"record\":");
-    line.push_str(&r.raw);
-    line.push('}');
-    for_terminal(&line).into_owned()
 }
 
 fn severity_text(r: &Record) -> String {
@@ -59,28 +33,6 @@ fn cell(s: &str, width: usize) -> String {
         let mut t: String = safe.chars().take(width.saturating_sub(1)).collect();
         t.push('…');
         t
-    }
-}
-
-/// A record's account, region, event, severity, principal and IP, as CSV columns give them.
-pub(crate) fn summary_cells(r: &Record) -> [String; 6] {
-    let o = |x: &Option<String>| x.clone().unwrap_or_default();
-    [
-        o(&r.account),
-        o(&r.region),
-        r.event.clone(),
-        r.severity.map(|s| s.to_string()).unwrap_or_default(),
-        o(&r.principal),
-        o(&r.ip),
-    ]
-}
-
-pub(crate) fn csv_field(s: &str) -> String {
-    let safe = for_terminal(s);
-    if safe.contains([',', '"']) || safe.starts_with(['=', '+', '-', '@']) {
-        format!("\"{}\"", safe.replace('"', "\"\""))
-    } else {
-        safe.into_owned()
     }
 }
 
@@ -156,22 +108,6 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-/// `1.2 MiB`, as `ls` and the screen show sizes.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 pub fn write_ls<W: Write>(mut out: W, rows: &[LsRow], format: Format) -> io::Result<()> {
     let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".to_string());
     match format {
@@ -242,13 +178,5 @@ mod tests {
     fn cells_are_cut_by_characters_and_escaped() {
         assert_eq!(cell("ábcdé", 3), "áb…");
         assert_eq!(cell("a\u{1b}b", 10), "a\\u001bb  ");
-        assert_eq!(csv_field("=cmd|x"), "\"=cmd|x\"");
-        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
-    }
-
-    #[test]
-    fn bytes_read_like_people_write_them() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

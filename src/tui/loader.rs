@@ -5,7 +5,7 @@
 //! the latest, and a newer request cancels the one running, so moving fast over the tree starts at
 //! most one extra load however many rows were passed.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
@@ -41,7 +41,7 @@ pub struct LoadRequest {
 struct Job {
     gen: LoadGen,
     req: LoadRequest,
-    cancel: Arc<AtomicBool>,
+    cancel: CancellationToken,
 }
 
 /// The screen's handle on background work.
@@ -50,11 +50,21 @@ pub struct Loader {
     tx: Tx,
     jobs: watch::Sender<Option<Job>>,
     gen: LoadGen,
-    cancel: Arc<AtomicBool>,
+    /// Every piece of background work runs under a child of this token: when the screen goes,
+    /// all of it stops.
+    root: CancellationToken,
+    /// The load in flight.
+    cancel: CancellationToken,
     /// Loads actually started by the worker (requests it skipped as stale are not counted).
     pub started: Arc<AtomicUsize>,
     concurrency: usize,
     limits: Limits,
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        self.root.cancel();
+    }
 }
 
 impl Loader {
@@ -70,12 +80,14 @@ impl Loader {
             concurrency,
             limits,
         ));
+        let root = CancellationToken::new();
         Loader {
             sources,
             tx,
             jobs,
             gen: 0,
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: root.child_token(),
+            root,
             started,
             concurrency,
             limits,
@@ -210,8 +222,8 @@ impl Loader {
 
     /// Asks for a load; the one running (if any) is cancelled. Returns the load's generation.
     pub fn load(&mut self, req: LoadRequest) -> LoadGen {
-        self.cancel.store(true, Ordering::Relaxed);
-        self.cancel = Arc::new(AtomicBool::new(false));
+        self.cancel.cancel();
+        self.cancel = self.root.child_token();
         self.gen += 1;
         let _ = self.jobs.send(Some(Job {
             gen: self.gen,
@@ -223,7 +235,12 @@ impl Loader {
 
     /// Stops the load in flight (Esc).
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.cancel.cancel();
+    }
+
+    /// A token for new background work (an Athena query), stopped with the screen.
+    pub fn token(&self) -> CancellationToken {
+        self.root.child_token()
     }
 
     pub fn concurrency(&self) -> usize {
@@ -248,7 +265,7 @@ async fn worker(
         let Some(job) = rx.borrow_and_update().clone() else {
             continue;
         };
-        if job.cancel.load(Ordering::Relaxed) {
+        if job.cancel.is_cancelled() {
             continue;
         }
         started.fetch_add(1, Ordering::Relaxed);
@@ -299,7 +316,7 @@ async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits:
     let cancel = job.cancel.clone();
     let mut results = stream::iter(objects)
         // Stop starting objects once cancelled; the ones in flight stop at their next record.
-        .take_while(|_| std::future::ready(!cancel.load(Ordering::Relaxed)))
+        .take_while(|_| std::future::ready(!cancel.is_cancelled()))
         .map(|o| {
             let opts = &opts;
             async move {
@@ -323,6 +340,6 @@ async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits:
     }
     let _ = tx.send(Msg::LoadDone {
         gen: job.gen,
-        cancelled: job.cancel.load(Ordering::Relaxed),
+        cancelled: job.cancel.is_cancelled(),
     });
 }

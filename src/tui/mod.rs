@@ -38,8 +38,8 @@ use self::keymap::{Key, Keymap};
 use self::loader::Loader;
 use self::msg::Msg;
 use self::theme::{Depth, Theme};
-use crate::cli::Global;
-use crate::source::{self, Source};
+use crate::decode::Limits;
+use crate::source::{self, AwsOptions, Source};
 
 /// At most one frame this often: enough for a spinner, never a busy loop.
 const FRAME: Duration = Duration::from_millis(12);
@@ -76,9 +76,33 @@ impl Latency {
     }
 }
 
-/// Opens the screen over `sources`; with `resume`, the saved session too (and its sources when
-/// none are given).
-pub async fn run(global: Global, mut sources: Vec<String>, resume: bool) -> anyhow::Result<()> {
+/// What the screen opens with. The command line builds it from its flags; the screen never sees
+/// the flags themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// SOURCE arguments, workspaces already expanded.
+    pub sources: Vec<String>,
+    /// Open the saved session too (and its sources when none are given).
+    pub resume: bool,
+    pub aws: AwsOptions,
+    /// A theme asked for on the command line; the config file's otherwise.
+    pub theme: Option<String>,
+    /// Objects read at once.
+    pub concurrency: usize,
+    pub limits: Limits,
+}
+
+/// Opens the screen over the sources; with `resume`, the saved session too (and its sources
+/// when none are given).
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let Options {
+        mut sources,
+        resume,
+        aws,
+        theme,
+        concurrency,
+        limits,
+    } = options;
     let state = resume::default_path();
     let saved = match (&state, resume) {
         (Some(path), true) => match resume::load(path).map_err(anyhow::Error::msg)? {
@@ -96,18 +120,18 @@ pub async fn run(global: Global, mut sources: Vec<String>, resume: bool) -> anyh
     if sources.is_empty() {
         anyhow::bail!("no SOURCE given: try `trawl demo`, or `trawl --help`");
     }
-    let opened = source::open_all(&sources, &global.aws()).await?;
+    let opened = source::open_all(&sources, &aws).await?;
     let (config, config_warning) = Config::load_or_warn();
-    let theme_name = global.theme.clone().or(config.theme.clone());
+    let theme_name = theme.or(config.theme.clone());
     let theme = Theme::load(theme_name.as_deref(), Depth::from_env());
     let keymap = Keymap::new(&config.key_overrides());
     let (tx, rx) = mpsc::unbounded_channel();
-    let loader = Loader::new(opened.clone(), tx, global.concurrency, global.limits());
+    let loader = Loader::new(opened.clone(), tx, concurrency, limits);
     let mut app = App::new(opened, loader, keymap, theme);
     if let Some(w) = config_warning {
         app.message = Some(w);
     }
-    app.athena.aws = global.aws();
+    app.athena.aws = aws;
     app.athena.config = config.athena.clone();
     // Checked when the file was read: the file's window, or 7 days.
     if let Ok(w) = config.pivot_window() {

@@ -310,6 +310,6 @@ impl Preview {
 pub fn osc52(text: &str) -> String {
     format!(
         "\u{1b}]52;c;{}\u{7}",
-        crate::base64::encode(text.as_bytes())
+        aws_smithy_types::base64::encode(text.as_bytes())
     )
 }

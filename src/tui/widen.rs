@@ -11,8 +11,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::{App, Failure, Overlay};
 use crate::athena::client::QueryRequest;
-use crate::athena::command::AthenaArgs;
-use crate::athena::cost;
 use crate::athena::pivot::{self, PivotQuery};
 use crate::athena::run::PivotRun;
 use crate::config::AthenaConfig;
@@ -218,7 +216,7 @@ impl App {
 
     fn plan(&self, target: &Entity, text: &str) -> Result<Plan, String> {
         let (since, until) = parse_window(text, Utc::now())?;
-        let tables = AthenaArgs::default().tables(&self.athena.config);
+        let tables = self.athena.config.tables();
         let mut scope = Scope {
             since: Some(since),
             until: Some(until),
@@ -238,9 +236,9 @@ impl App {
 
     fn start_run(&mut self, target: &Entity, plan: Plan, estimate: Estimate) -> Stage {
         self.athena.gen += 1;
-        let cancel = CancellationToken::new();
+        let cancel = self.loader.token();
         self.athena.cancel = Some(cancel.clone());
-        let base: QueryRequest = AthenaArgs::default().request(&self.athena.config, String::new());
+        let base: QueryRequest = self.athena.config.request(String::new());
         self.loader.athena(
             self.athena.gen,
             self.athena.aws.clone(),
@@ -354,7 +352,7 @@ impl App {
         self.pivots.refresh(&self.records);
         let summary = format!(
             "{window}: {found} records ({added} not loaded before), scanned {}, ≈ ${:.4}, queries {}",
-            cost::human_bytes(run.scanned_bytes),
+            crate::output::human_bytes(run.scanned_bytes),
             run.usd,
             run.query_ids.join(" ")
         );

@@ -291,7 +291,7 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::styled(
                 format!(
                     " Enter plans it and lists what the window holds; up to {} runs at once, more asks first.",
-                    cost::human_bytes(app.athena.budget())
+                    crate::text::human_bytes(app.athena.budget())
                 ),
                 dim,
             ));
@@ -328,7 +328,7 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
                 let mut t = format!(
                     " estimate: {} objects, {} in the window under the opened sources ≈ ${:.6} at most",
                     thousands(e.objects),
-                    cost::human_bytes(e.bytes),
+                    crate::text::human_bytes(e.bytes),
                     cost::usd(e.bytes)
                 );
                 if e.unlisted > 0 {
@@ -343,7 +343,7 @@ pub fn widen(f: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::styled(
                 format!(
                     " above the byte budget ({}): y runs it, Esc goes back",
-                    cost::human_bytes(app.athena.budget())
+                    crate::text::human_bytes(app.athena.budget())
                 ),
                 theme.fg(theme.c.warning).add_modifier(Modifier::BOLD),
             ));

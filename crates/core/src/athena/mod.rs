@@ -1,0 +1,9 @@
+//! Athena: table DDL with partition projection over the real layouts, the pivot as SQL pruned to
+//! a window, and queries run, paged and cancelled, with results turned back into records.
+
+pub mod client;
+pub mod cost;
+pub mod ddl;
+pub mod pivot;
+pub mod results;
+pub mod run;

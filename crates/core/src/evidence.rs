@@ -1,0 +1,309 @@
+//! Evidence export: the records a list or a pivot shows, written to a file that stands on its own
+//! in a case folder. Each record carries the object it came from (with the ETag, size and time
+//! the listing gave), its line, element or row in that object, and the query or window that
+//! found it; a `sha256sum`-style companion file fixes the file's content.
+//!
+//! The original record is written as JSON, never re-summarized: what the export holds is what
+//! the object held.
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::record::Record;
+use crate::source::ObjectMeta;
+use crate::text::{csv_field, record_head, record_line, summary_cells};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+impl Format {
+    /// CSV for a `.csv` name, JSON Lines otherwise.
+    pub fn for_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
+            _ => Format::Jsonl,
+        }
+    }
+}
+
+/// What produced the records: written beside each one, so a line cut from the file still says.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The filter or pivot, as the user gave it (`pivot ip:203.0.113.66`, `filter sev:>=7`).
+    pub query: String,
+    /// The time window or partition read (`s3://bucket/AWSLogs/.../2024/05/02/`).
+    pub window: String,
+}
+
+/// What the listing said of each object, by the URI records name it with.
+pub type Objects = HashMap<Arc<str>, ObjectMeta>;
+
+/// The file written and what fixes it.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    pub records: usize,
+    pub sha256: String,
+    /// `<path>.sha256`, in the form `sha256sum -c` checks.
+    pub checksum_path: PathBuf,
+}
+
+const CSV_COLUMNS: [&str; 16] = [
+    "object",
+    "etag",
+    "version_id",
+    "last_modified",
+    "position",
+    "source",
+    "time",
+    "account",
+    "region",
+    "event",
+    "severity",
+    "principal",
+    "ip",
+    "query",
+    "window",
+    "record",
+];
+
+/// A writer that hashes what it writes.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One record's evidence line (JSON Lines): the command line's record form plus provenance,
+/// the record itself last so the provenance reads first on a long line.
+pub fn evidence_line(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
+    let mut v = record_head(r);
+    let o = v.as_object_mut().expect("record_head is an object");
+    o.insert("etag".into(), json!(meta.and_then(|m| m.etag.as_deref())));
+    o.insert("version_id".into(), Value::Null);
+    o.insert(
+        "last_modified".into(),
+        json!(meta.and_then(|m| m.last_modified.as_deref())),
+    );
+    o.insert("size".into(), json!(meta.and_then(|m| m.size)));
+    o.insert("position".into(), json!(r.origin.position));
+    o.insert("query".into(), json!(ctx.query));
+    o.insert("window".into(), json!(ctx.window));
+    record_line(&v, r)
+}
+
+fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
+    let mut fields = vec![
+        r.origin.object.to_string(),
+        meta.and_then(|m| m.etag.clone()).unwrap_or_default(),
+        String::new(),
+        meta.and_then(|m| m.last_modified.clone())
+            .unwrap_or_default(),
+        r.origin.position.to_string(),
+        r.kind.as_str().to_string(),
+        r.time_string().unwrap_or_default(),
+    ];
+    fields.extend(summary_cells(r));
+    fields.extend([ctx.query.clone(), ctx.window.clone(), r.raw.to_string()]);
+    let cells: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    cells.join(",")
+}
+
+/// Writes `records` to `path` (JSON Lines, or CSV for a `.csv` name) and its SHA-256 beside it.
+/// The file is written under a temporary name and renamed, so a failure leaves no half file.
+pub fn export<'a>(
+    path: &Path,
+    records: impl IntoIterator<Item = &'a Record>,
+    objects: &Objects,
+    ctx: &Context,
+) -> io::Result<Written> {
+    let format = Format::for_path(path);
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    let file = std::fs::File::create(&tmp)?;
+    let mut out = Hashing {
+        inner: BufWriter::new(file),
+        hash: Sha256::new(),
+    };
+    let mut n = 0;
+    let result = (|| {
+        if format == Format::Csv {
+            writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+        }
+        for r in records {
+            let meta = objects.get(&r.origin.object);
+            match format {
+                Format::Jsonl => {
+                    // `\u` escapes for control and bidi characters are the same JSON text, and
+                    // keep the file safe to `cat` on a terminal.
+                    writeln!(out, "{}", evidence_line(r, meta, ctx))?;
+                }
+                Format::Csv => writeln!(out, "{}", csv_row(r, meta, ctx))?,
+            }
+            n += 1;
+        }
+        out.flush()?;
+        out.inner.get_ref().sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path)?;
+    let sha256: String = out
+        .hash
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let checksum_path = path.with_file_name(format!("{name}.sha256"));
+    std::fs::write(&checksum_path, format!("{sha256}  {name}\n"))?;
+    Ok(Written {
+        path: path.to_path_buf(),
+        records: n,
+        sha256,
+        checksum_path,
+    })
+}
+
+/// A file name that does not exist yet in `dir`: `trawl-<what>-<UTC time>.<ext>`.
+pub fn default_path(dir: &Path, what: &str, ext: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let safe: String = what
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect();
+    let base = format!("trawl-{safe}-{stamp}");
+    let mut p = dir.join(format!("{base}.{ext}"));
+    let mut i = 2;
+    while p.exists() {
+        p = dir.join(format!("{base}-{i}.{ext}"));
+        i += 1;
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Origin;
+
+    fn rec(object: &str, position: u64) -> Record {
+        let v: Value = serde_json::from_str(
+            r#"{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","sourceIPAddress":"203.0.113.66","userAgent":"=HYPERLINK(\"x\")\u001b[31m"}"#,
+        )
+        .unwrap();
+        Record::from_value(
+            v,
+            Origin {
+                object: Arc::from(object),
+                position,
+            },
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn jsonl_export_keeps_the_record_and_its_provenance_and_hashes_the_file() {
+        let dir = std::env::temp_dir().join(format!("trawl-evidence-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.jsonl");
+        let r = rec("s3://b/k.json.gz", 7);
+        let mut objects = Objects::new();
+        objects.insert(
+            Arc::from("s3://b/k.json.gz"),
+            ObjectMeta {
+                key: "k.json.gz".into(),
+                size: Some(10),
+                etag: Some("\"abc\"".into()),
+                last_modified: Some("2024-05-02T03:05:00Z".into()),
+            },
+        );
+        let ctx = Context {
+            query: "pivot ip:203.0.113.66".into(),
+            window: "2024-05-02".into(),
+        };
+        let w = export(&path, [&r], &objects, &ctx).unwrap();
+        assert_eq!(w.records, 1);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line: Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(line["object"], "s3://b/k.json.gz");
+        assert_eq!(line["etag"], "\"abc\"");
+        assert_eq!(line["position"], 7);
+        assert_eq!(line["query"], "pivot ip:203.0.113.66");
+        // The attacker's bytes are kept exactly in the file.
+        assert_eq!(line["record"], r.value());
+        let want: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(w.sha256, want);
+        assert_eq!(
+            std::fs::read_to_string(&w.checksum_path).unwrap(),
+            format!("{want}  out.jsonl\n")
+        );
+
+        let csv = dir.join("out.csv");
+        export(&csv, [&r], &objects, &ctx).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next().unwrap(), CSV_COLUMNS.join(","));
+        let row = lines.next().unwrap();
+        assert!(
+            row.starts_with("s3://b/k.json.gz,\"\"\"abc\"\"\",,2024-05-02T03:05:00Z,7,cloudtrail,")
+        );
+        assert!(
+            !row.contains('\u{1b}'),
+            "no raw escape reaches a spreadsheet"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn default_names_do_not_overwrite() {
+        let dir = std::env::temp_dir().join(format!("trawl-evidence-n-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let a = default_path(&dir, "pivot ip:1.2.3.4", "jsonl");
+        std::fs::write(&a, "").unwrap();
+        let b = default_path(&dir, "pivot ip:1.2.3.4", "jsonl");
+        assert_ne!(a, b);
+        assert!(a
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("trawl-pivot-ip-1.2.3.4-"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

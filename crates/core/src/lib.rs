@@ -1,0 +1,22 @@
+//! The core of trawl, a terminal investigator for AWS security logs. It knows no terminal and no
+//! command line (the compiler keeps it so: this crate depends on neither); the `trawl` binary's
+//! `cli` and `tui` are the front ends over it.
+
+pub mod athena;
+pub mod config;
+pub mod decode;
+pub mod demo;
+pub mod entity;
+pub mod escape;
+pub mod evidence;
+pub mod identity;
+pub mod layout;
+pub mod load;
+pub mod parquet_guard;
+pub mod parquet_json;
+pub mod pivot;
+pub mod record;
+pub mod scope;
+pub mod source;
+pub mod text;
+pub mod walk;

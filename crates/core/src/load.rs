@@ -1,0 +1,435 @@
+//! Reads objects into records: bounded parallel GETs, streaming decoding on blocking threads, and
+//! every failure kept with the object it belongs to while the rest keeps loading.
+
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+use futures::stream::{self, StreamExt};
+
+use crate::decode::{self, Item, Limits, Problem};
+use crate::layout::Partition;
+use crate::record::{Origin, Record};
+use crate::scope::Scope;
+use crate::source::RangeReader;
+use crate::walk::ObjectRef;
+
+#[derive(Clone)]
+pub struct LoadOptions {
+    /// Objects read at once.
+    pub concurrency: usize,
+    pub limits: Limits,
+    pub scope: Scope,
+    /// Set to stop every load in flight (Esc on screen).
+    pub cancel: CancellationToken,
+    /// Keeps only the records a caller wants (a pivot's), so the rest is never held.
+    pub keep: Option<Keep>,
+    /// A test on a record's raw text that every wanted record passes; others are not parsed.
+    pub prefilter: Option<RawFilter>,
+}
+
+pub type Keep = Arc<dyn Fn(&Record) -> bool + Send + Sync>;
+pub type RawFilter = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            concurrency: 8,
+            limits: Limits::default(),
+            scope: Scope::default(),
+            cancel: CancellationToken::new(),
+            keep: None,
+            prefilter: None,
+        }
+    }
+}
+
+/// What one object yielded.
+#[derive(Debug)]
+pub struct ObjectResult {
+    pub uri: Arc<str>,
+    pub records: Vec<Record>,
+    pub problems: Vec<Problem>,
+    /// Read to its end. An incomplete object's records are kept but never presented as all it held.
+    pub complete: bool,
+    pub cancelled: bool,
+}
+
+/// How far a load has come: what the screen's status line and `--progress` show.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub failed: usize,
+    /// Stored (compressed) bytes of the objects done.
+    pub bytes: u64,
+    pub total_bytes: u64,
+    pub records: usize,
+    pub elapsed: std::time::Duration,
+}
+
+impl Progress {
+    /// Stored bytes read per second so far.
+    pub fn rate(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// Time left at the rate so far, by bytes when sizes are known, else by objects.
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        let fraction = if self.total_bytes > 0 {
+            self.bytes as f64 / self.total_bytes as f64
+        } else if self.total > 0 {
+            self.done as f64 / self.total as f64
+        } else {
+            return None;
+        };
+        (fraction > 0.0).then(|| self.elapsed.mul_f64((1.0 - fraction).max(0.0) / fraction))
+    }
+
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}/{} objects, {:.1} MB, {} records, {:.1} MB/s",
+            self.done,
+            self.total,
+            self.bytes as f64 / 1e6,
+            self.records,
+            self.rate() / 1e6
+        );
+        if let Some(eta) = self.eta().filter(|_| self.done < self.total) {
+            s.push_str(&format!(", {:.0}s left", eta.as_secs_f64().ceil()));
+        }
+        if self.failed > 0 {
+            s.push_str(&format!(", {} failed", self.failed));
+        }
+        s
+    }
+}
+
+/// Reads `objects` (at most `concurrency` at once), returning results in the objects' order.
+pub async fn load_all(objects: &[ObjectRef], opts: &LoadOptions) -> Vec<ObjectResult> {
+    load_all_with(objects, opts, |_| {}).await
+}
+
+/// Like [`load_all`], telling `on_progress` after each object.
+pub async fn load_all_with(
+    objects: &[ObjectRef],
+    opts: &LoadOptions,
+    mut on_progress: impl FnMut(&Progress),
+) -> Vec<ObjectResult> {
+    let started = std::time::Instant::now();
+    let mut progress = Progress {
+        total: objects.len(),
+        total_bytes: objects.iter().map(|o| o.meta.size.unwrap_or(0)).sum(),
+        ..Progress::default()
+    };
+    let concurrency = decode_concurrency(objects, opts.concurrency, 0);
+    let mut stream = stream::iter(objects.iter().enumerate())
+        .map(|(i, o)| async move { (i, read_object(o, opts).await) })
+        .buffer_unordered(concurrency);
+    let mut results: Vec<(usize, ObjectResult)> = Vec::with_capacity(objects.len());
+    while let Some((i, r)) = stream.next().await {
+        progress.done += 1;
+        progress.bytes += objects[i].meta.size.unwrap_or(0);
+        progress.records += r.records.len();
+        progress.failed += usize::from(!r.complete);
+        progress.elapsed = started.elapsed();
+        on_progress(&progress);
+        results.push((i, r));
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// How many of `objects` to read at once. Local objects are decoded, not waited for: more at
+/// once than there are cores (less `reserved`, kept for a screen) only adds buffers of a few
+/// megabytes each. Remote ones wait on the network, where `wanted` keeps the pipe full.
+pub fn decode_concurrency(objects: &[ObjectRef], wanted: usize, reserved: usize) -> usize {
+    let local = objects
+        .first()
+        .is_some_and(|o| o.store.local_path(&o.meta.key).is_some());
+    let n = if local {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        wanted.min(cores.saturating_sub(reserved))
+    } else {
+        wanted
+    };
+    n.max(1)
+}
+
+/// Reads one object through its store, decoding on a blocking thread. Parquet is read by ranges
+/// (footer, then a row group at a time); everything else is streamed.
+pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
+    let uri: Arc<str> = Arc::from(obj.uri());
+    let collector = Collector::new(uri.clone(), obj.partition.clone(), opts);
+    let limits = opts.limits;
+    let local = obj.store.local_path(&obj.meta.key);
+    let named_parquet = obj.meta.key.ends_with(".parquet");
+    let task = if let Some(path) = local {
+        tokio::task::spawn_blocking(move || {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) => return collector.fail(format!("cannot open: {e}")),
+            };
+            let mut head = [0u8; 4];
+            // Read in place: the decoder that follows must see the file from its start.
+            let is_parquet = std::os::unix::fs::FileExt::read_exact_at(&file, &mut head, 0).is_ok()
+                && decode::is_parquet(&head);
+            if is_parquet {
+                collector.parquet(file)
+            } else {
+                collector.stream(Box::new(file), limits)
+            }
+        })
+    } else if named_parquet && obj.meta.size.is_some() && starts_plain_parquet(obj).await {
+        let size = obj.meta.size.unwrap_or_default();
+        let reader = RangeReader::new(obj.store.clone(), &obj.meta.key, size);
+        tokio::task::spawn_blocking(move || collector.parquet(reader))
+    } else {
+        match obj.store.get(&obj.meta.key).await {
+            Ok(stream) => {
+                // The bridge blocks on the runtime from the decoding thread, never on the runtime.
+                let input = Box::new(tokio_util::io::SyncIoBridge::new(stream));
+                tokio::task::spawn_blocking(move || collector.stream(input, limits))
+            }
+            Err(e) => return failed(uri, e.reason()),
+        }
+    };
+    task.await
+        .unwrap_or_else(|e| failed(uri, format!("decoder crashed: {e}")))
+}
+
+/// Whether the object's first bytes are Parquet's, unencrypted: then row groups can be read by
+/// range. Anything else (client-side encrypted, misnamed) takes the whole-object path.
+async fn starts_plain_parquet(obj: &ObjectRef) -> bool {
+    obj.store
+        .get_range(&obj.meta.key, 0, 4)
+        .await
+        .is_ok_and(|head| decode::is_parquet(&head))
+}
+
+fn failed(uri: Arc<str>, message: String) -> ObjectResult {
+    ObjectResult {
+        uri,
+        records: Vec::new(),
+        problems: vec![Problem {
+            line: None,
+            message,
+            fatal: true,
+        }],
+        complete: false,
+        cancelled: false,
+    }
+}
+
+/// Why a value is not a record, in a way that helps: digests and empty shapes are named.
+fn not_a_record(v: &serde_json::Value) -> String {
+    if v.get("digestStartTime").is_some() && v.get("logFiles").is_some() {
+        return "a CloudTrail digest, not events".to_string();
+    }
+    let keys: Vec<&str> = v
+        .as_object()
+        .map(|o| o.keys().take(5).map(String::as_str).collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        "not a GuardDuty finding, CloudTrail event or OCSF record".to_string()
+    } else {
+        format!(
+            "not a GuardDuty finding, CloudTrail event or OCSF record (keys: {})",
+            keys.join(", ")
+        )
+    }
+}
+
+/// Turns decoded values into records of one object, keeping problems and honouring cancel.
+struct Collector {
+    result: ObjectResult,
+    partition: Option<Partition>,
+    scope: Scope,
+    cancel: CancellationToken,
+    keep: Option<Keep>,
+    prefilter: Option<RawFilter>,
+}
+
+impl Collector {
+    fn new(uri: Arc<str>, partition: Option<Partition>, opts: &LoadOptions) -> Collector {
+        Collector {
+            result: ObjectResult {
+                uri,
+                records: Vec::new(),
+                problems: Vec::new(),
+                complete: true,
+                cancelled: false,
+            },
+            partition,
+            scope: opts.scope.clone(),
+            cancel: opts.cancel.clone(),
+            keep: opts.keep.clone(),
+            prefilter: opts.prefilter.clone(),
+        }
+    }
+
+    fn push(&mut self, item: Item) -> ControlFlow<()> {
+        if self.cancel.is_cancelled() {
+            return ControlFlow::Break(());
+        }
+        match item {
+            Item::Value(v, position) => self.value(v, position),
+            Item::CloudTrailText(text, position) => {
+                let origin = Origin {
+                    object: self.result.uri.clone(),
+                    position,
+                };
+                match Record::from_cloudtrail_text(text, origin, self.partition.as_ref()) {
+                    Ok(r) => self.keep(r),
+                    // Not an event after all: parsed whole, as any other value.
+                    Err((text, _)) => match serde_json::from_str(&text) {
+                        Ok(v) => self.value(v, position),
+                        Err(e) => self.result.problems.push(Problem {
+                            line: Some(position),
+                            message: format!("not JSON ({e})"),
+                            fatal: false,
+                        }),
+                    },
+                }
+            }
+            Item::Problem(p) => {
+                if p.fatal {
+                    self.result.complete = false;
+                }
+                self.result.problems.push(p);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn value(&mut self, v: serde_json::Value, position: u64) {
+        let origin = Origin {
+            object: self.result.uri.clone(),
+            position,
+        };
+        let why = not_a_record_if_unknown(&v);
+        match Record::from_value(v, origin, self.partition.as_ref()) {
+            Some(r) => self.keep(r),
+            None => self.result.problems.push(Problem {
+                line: Some(position),
+                message: why.unwrap_or_default(),
+                fatal: false,
+            }),
+        }
+    }
+
+    fn keep(&mut self, r: Record) {
+        if self.scope.admits(&r) && self.keep.as_ref().is_none_or(|k| k(&r)) {
+            self.result.records.push(r);
+        }
+    }
+
+    fn finish(mut self, flow: ControlFlow<()>) -> ObjectResult {
+        if flow.is_break() {
+            self.result.cancelled = true;
+            self.result.complete = false;
+        }
+        self.result
+    }
+
+    fn fail(self, message: String) -> ObjectResult {
+        failed(self.result.uri, message)
+    }
+
+    fn parquet<R: parquet::file::reader::ChunkReader + 'static>(
+        mut self,
+        input: R,
+    ) -> ObjectResult {
+        if let Some(kind) = self.partition.as_ref().and_then(|p| p.kind) {
+            if kind != crate::layout::Kind::SecurityLake {
+                // Read by its content, but say so: the name promised something else.
+                self.result.problems.push(Problem {
+                    line: None,
+                    message: format!(
+                        "holds Parquet, not the JSON a {kind} key names; read as Parquet"
+                    ),
+                    fatal: false,
+                });
+            }
+        }
+        let flow = decode::decode_parquet(input, &mut |item| self.push(item));
+        self.finish(flow)
+    }
+
+    /// Any JSON form, gzip or not; a Parquet file that arrives as a stream is held (bounded) first.
+    fn stream(mut self, input: Box<dyn Read + Send>, limits: Limits) -> ObjectResult {
+        let mut reader = BufReader::with_capacity(256 << 10, input);
+        let is_parquet = reader.fill_buf().map(decode::is_parquet).unwrap_or(false);
+        if !is_parquet {
+            let prefilter = self.prefilter.clone();
+            let flow =
+                decode::decode_json_with(reader, limits, prefilter.as_deref(), &mut |item| {
+                    self.push(item)
+                });
+            return self.finish(flow);
+        }
+        let mut bytes = Vec::new();
+        let flow = match reader
+            .take(limits.max_object_bytes + 1)
+            .read_to_end(&mut bytes)
+        {
+            Ok(n) if n as u64 > limits.max_object_bytes => self.push(Item::Problem(Problem {
+                line: None,
+                message: format!(
+                    "refused: Parquet object larger than {} bytes",
+                    limits.max_object_bytes
+                ),
+                fatal: true,
+            })),
+            Ok(_) => decode::decode_parquet(bytes::Bytes::from(bytes), &mut |item| self.push(item)),
+            Err(e) => self.push(Item::Problem(Problem {
+                line: None,
+                message: format!("read failed: {e}"),
+                fatal: true,
+            })),
+        };
+        self.finish(flow)
+    }
+}
+
+/// Decodes a stream of any supported format into records, on the calling thread.
+pub fn decode_object(
+    input: Box<dyn Read + Send>,
+    uri: Arc<str>,
+    partition: Option<Partition>,
+    opts: &LoadOptions,
+) -> ObjectResult {
+    Collector::new(uri, partition, opts).stream(input, opts.limits)
+}
+
+fn not_a_record_if_unknown(v: &serde_json::Value) -> Option<String> {
+    crate::record::RecordKind::detect(v)
+        .is_none()
+        .then(|| not_a_record(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+    use std::time::Duration;
+
+    #[test]
+    fn progress_tells_rate_and_time_left_by_bytes() {
+        let p = Progress {
+            done: 10,
+            total: 50,
+            failed: 1,
+            bytes: 20_000_000,
+            total_bytes: 100_000_000,
+            records: 42_000,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(p.rate(), 10_000_000.0);
+        assert_eq!(p.eta(), Some(Duration::from_secs(8)));
+        assert_eq!(
+            p.line(),
+            "10/50 objects, 20.0 MB, 42000 records, 10.0 MB/s, 8s left, 1 failed"
+        );
+    }
+}

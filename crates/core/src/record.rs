@@ -1,0 +1,643 @@
+//! One normalized record: the original JSON, untouched, and the summary every view shows.
+//!
+//! GuardDuty findings, CloudTrail events and OCSF records differ in every field name; a `Record`
+//! gives them one shape (time, kind, account, region, event, severity, principal, IP, entities)
+//! while keeping the original value and the object it came from as evidence.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use serde_json::Value;
+
+use crate::entity::{self, Entity};
+use crate::layout::Partition;
+
+/// The three record families trawl reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordKind {
+    GuardDuty,
+    CloudTrail,
+    Ocsf,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 3] = [
+        RecordKind::GuardDuty,
+        RecordKind::CloudTrail,
+        RecordKind::Ocsf,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::GuardDuty => "guardduty",
+            RecordKind::CloudTrail => "cloudtrail",
+            RecordKind::Ocsf => "ocsf",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Recognizes a record by its content, whatever the object's name says.
+    pub fn detect(v: &Value) -> Option<RecordKind> {
+        let o = v.as_object()?;
+        if o.contains_key("class_uid") {
+            Some(RecordKind::Ocsf)
+        } else if o.contains_key("eventName") && o.contains_key("eventSource")
+            || o.get("eventType").and_then(Value::as_str) == Some("AwsCloudTrailInsight")
+        {
+            Some(RecordKind::CloudTrail)
+        } else if o.contains_key("schemaVersion")
+            && o.contains_key("type")
+            && (o.contains_key("service") || o.contains_key("resource"))
+        {
+            Some(RecordKind::GuardDuty)
+        } else {
+            None
+        }
+    }
+}
+
+/// Where a record came from: the object (as shown to people) and its line or element number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub object: Arc<str>,
+    /// 1-based line (JSON Lines), element (an array or envelope) or row (Parquet).
+    pub position: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub kind: RecordKind,
+    pub time: Option<DateTime<Utc>>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// GuardDuty finding type, CloudTrail event name, OCSF class and activity.
+    pub event: String,
+    /// On GuardDuty's 0–10 scale (OCSF severity ids are mapped onto it).
+    pub severity: Option<f64>,
+    pub principal: Option<String>,
+    pub ip: Option<String>,
+    pub summary: String,
+    pub entities: Vec<Entity>,
+    pub origin: Origin,
+    /// The record's JSON, compact, keys in their order: about a tenth of the memory of the
+    /// parsed tree, which is built again (`value()`) only for what is looked at.
+    pub raw: Box<str>,
+}
+
+/// The top-level fields a CloudTrail summary and its entities read (the response and request
+/// bodies only for the calls `entity::calls` lists; see `from_cloudtrail_text`).
+const CLOUDTRAIL_FIELDS: [&str; 12] = [
+    "eventTime",
+    "eventName",
+    "eventSource",
+    "eventType",
+    "awsRegion",
+    "sourceIPAddress",
+    "recipientAccountId",
+    "userIdentity",
+    "insightDetails",
+    "errorCode",
+    "resources",
+    "eventVersion",
+];
+
+/// An object's fields, each value left as its text.
+/// Keys are borrowed: one with an escape fails, and the caller parses the record whole.
+struct Fields<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(24);
+                while let Some(e) = m.next_entry::<&'de str, &'de serde_json::value::RawValue>()? {
+                    out.push(e);
+                }
+                Ok(Fields(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .filter(|v| !v.is_null())
+}
+
+/// Parses the timestamps the three formats use: RFC 3339 text, or epoch milliseconds (OCSF).
+pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    match v {
+        Value::String(t) => DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+            .or_else(|| {
+                // Some exporters drop the zone; AWS times are UTC.
+                chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()
+                    .map(|n| Utc.from_utc_datetime(&n))
+            }),
+        Value::Number(n) => {
+            // OCSF says milliseconds, but real data also holds seconds and microseconds; the
+            // magnitude tells them apart for every date after 1973.
+            let x = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?;
+            match x.unsigned_abs() {
+                a if a >= 100_000_000_000_000_000 => Some(Utc.timestamp_nanos(x)),
+                a if a >= 100_000_000_000_000 => Utc.timestamp_micros(x).single(),
+                a if a >= 100_000_000_000 => Utc.timestamp_millis_opt(x).single(),
+                _ => Utc.timestamp_opt(x, 0).single(),
+            }
+        }
+        _ => None,
+    }
+}
+
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// GuardDuty's severity bands.
+pub fn severity_label(score: f64) -> &'static str {
+    match score {
+        x if x >= 9.0 => "Critical",
+        x if x >= 7.0 => "High",
+        x if x >= 4.0 => "Medium",
+        x if x > 0.0 => "Low",
+        _ => "Info",
+    }
+}
+
+impl Record {
+    /// Normalizes one decoded value; `None` when it is none of the three kinds.
+    pub fn from_value(
+        value: Value,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Option<Record> {
+        let kind = RecordKind::detect(&value)?;
+        let mut r = Record::summarize(kind, &value, origin, partition);
+        // Serializing the tree gives the same text the record would be printed with.
+        r.raw = serde_json::to_string(&value)
+            .unwrap_or_default()
+            .into_boxed_str();
+        Some(r)
+    }
+
+    fn summarize(
+        kind: RecordKind,
+        value: &Value,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Record {
+        let mut r = Record {
+            kind,
+            time: None,
+            account: None,
+            region: None,
+            event: String::new(),
+            severity: None,
+            principal: None,
+            ip: None,
+            summary: String::new(),
+            entities: Vec::new(),
+            origin,
+            raw: Box::from(""),
+        };
+        match kind {
+            RecordKind::GuardDuty => r.summarize_guardduty(value),
+            RecordKind::CloudTrail => r.summarize_cloudtrail(value),
+            RecordKind::Ocsf => r.summarize_ocsf(value),
+        }
+        if let Some(p) = partition {
+            r.account = r.account.or_else(|| p.account.clone());
+            r.region = r.region.or_else(|| p.region.clone());
+        }
+        r
+    }
+
+    /// A CloudTrail event from its text, building the tree of only the fields the summary and the
+    /// entities read: most of an event (request and response bodies, user agent, TLS details)
+    /// is only scanned. `Err` gives the text back when it is no CloudTrail event (or is not
+    /// compact), for the full parse. The text is kept as it was written.
+    pub fn from_cloudtrail_text(
+        text: Box<str>,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Result<Record, (Box<str>, Origin)> {
+        match Record::cloudtrail_of(&text, origin, partition) {
+            Ok(mut r) => {
+                r.raw = text;
+                Ok(r)
+            }
+            Err(origin) => Err((text, origin)),
+        }
+    }
+
+    fn cloudtrail_of(
+        text: &str,
+        origin: Origin,
+        partition: Option<&Partition>,
+    ) -> Result<Record, Origin> {
+        // Text over several lines is printed compact, from its tree.
+        if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
+            return Err(origin);
+        }
+        let Ok(Fields(fields)) = serde_json::from_str::<Fields>(text) else {
+            return Err(origin);
+        };
+        // The last of a repeated key wins, as in the parsed tree.
+        let text_of = |key: &str| {
+            fields
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| serde_json::from_str::<&str>(v.get()).ok())
+                .unwrap_or("")
+        };
+        let (name, source) = (text_of("eventName"), text_of("eventSource"));
+        // The calls whose request and response name entities (and ConsoleLogin's result).
+        let bodies = entity::calls::reads_bodies(source, name);
+        let response = bodies || name == "ConsoleLogin";
+        let mut tree = serde_json::Map::new();
+        for (k, v) in &fields {
+            let wanted = CLOUDTRAIL_FIELDS.contains(k)
+                || (response && *k == "responseElements")
+                || (bodies && *k == "requestParameters");
+            if wanted {
+                match serde_json::from_str::<Value>(v.get()) {
+                    Ok(v) => tree.insert(k.to_string(), v),
+                    Err(_) => return Err(origin),
+                };
+            }
+        }
+        let tree = Value::Object(tree);
+        if RecordKind::detect(&tree) != Some(RecordKind::CloudTrail) {
+            return Err(origin);
+        }
+        Ok(Record::summarize(
+            RecordKind::CloudTrail,
+            &tree,
+            origin,
+            partition,
+        ))
+    }
+
+    /// Bytes the record holds: its struct and what it owns (capacities; the object name is
+    /// shared by every record of the object and not counted).
+    pub fn footprint(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        std::mem::size_of::<Record>()
+            + self.raw.len()
+            + self.event.capacity()
+            + self.summary.capacity()
+            + opt(&self.account)
+            + opt(&self.region)
+            + opt(&self.principal)
+            + opt(&self.ip)
+            + self.entities.capacity() * std::mem::size_of::<Entity>()
+            + self
+                .entities
+                .iter()
+                .map(|e| e.value.capacity())
+                .sum::<usize>()
+    }
+
+    /// The record's JSON as a tree (parsed again from `raw`).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
+    }
+
+    fn summarize_guardduty(&mut self, v: &Value) {
+        self.entities = entity::from_guardduty(v);
+        // The time the activity was seen, which is what a timeline is about.
+        self.time = ["service.eventLastSeen", "updatedAt", "createdAt"]
+            .iter()
+            .find_map(|p| at(v, &p.split('.').collect::<Vec<_>>()).and_then(parse_time));
+        self.account = s(v, &["accountId"]).map(str::to_string);
+        self.region = s(v, &["region"]).map(str::to_string);
+        self.event = s(v, &["type"]).unwrap_or("finding").to_string();
+        self.severity = at(v, &["severity"]).and_then(|x| match x {
+            Value::Number(n) => n.as_f64(),
+            Value::String(t) => t.parse().ok(),
+            _ => None,
+        });
+        let akd = at(v, &["resource", "accessKeyDetails"]);
+        self.principal = akd
+            .and_then(|a| s(a, &["userName"]).or_else(|| s(a, &["principalId"])))
+            .or_else(|| {
+                s(
+                    v,
+                    &["resource", "instanceDetails", "iamInstanceProfile", "arn"],
+                )
+            })
+            .or_else(|| s(v, &["resource", "instanceDetails", "instanceId"]))
+            .map(str::to_string);
+        self.ip = first_ip(&self.entities);
+        let title = s(v, &["title"]).unwrap_or(&self.event);
+        self.summary = match self.severity {
+            Some(sev) => format!("[{} {sev}] {title}", severity_label(sev)),
+            None => title.to_string(),
+        };
+    }
+
+    fn summarize_cloudtrail(&mut self, v: &Value) {
+        self.entities = entity::from_cloudtrail(v);
+        self.time = at(v, &["eventTime"]).and_then(parse_time);
+        self.account = s(v, &["recipientAccountId"])
+            .or_else(|| s(v, &["userIdentity", "accountId"]))
+            .map(str::to_string);
+        self.region = s(v, &["awsRegion"]).map(str::to_string);
+        if s(v, &["eventType"]) == Some("AwsCloudTrailInsight") {
+            let name = s(v, &["insightDetails", "eventName"]).unwrap_or("?");
+            let itype = s(v, &["insightDetails", "insightType"]).unwrap_or("Insight");
+            let state = s(v, &["insightDetails", "state"]).unwrap_or("");
+            self.event = format!("Insight:{name}");
+            self.summary = format!("CloudTrail Insight {itype} {state} on {name}");
+            return;
+        }
+        self.event = s(v, &["eventName"]).unwrap_or("?").to_string();
+        let uid = at(v, &["userIdentity"]);
+        self.principal = uid
+            .and_then(|u| {
+                s(u, &["arn"])
+                    .or_else(|| s(u, &["sessionContext", "sessionIssuer", "arn"]))
+                    .or_else(|| s(u, &["invokedBy"]))
+                    .or_else(|| s(u, &["principalId"]))
+                    .or_else(|| s(u, &["type"]))
+            })
+            .map(str::to_string);
+        self.ip = s(v, &["sourceIPAddress"]).map(str::to_string);
+        let service = s(v, &["eventSource"])
+            .map(|e| e.trim_end_matches(".amazonaws.com"))
+            .unwrap_or("?");
+        let mut summary = format!("{service}:{}", self.event);
+        if let Some(p) = &self.principal {
+            summary.push_str(&format!(" by {p}"));
+        }
+        if let Some(ip) = &self.ip {
+            summary.push_str(&format!(" from {ip}"));
+        }
+        if let Some(code) = s(v, &["errorCode"]) {
+            summary.push_str(&format!(" → {code}"));
+        } else if let Some(res) = s(v, &["responseElements", "ConsoleLogin"]) {
+            summary.push_str(&format!(" → {res}"));
+        }
+        self.summary = summary;
+    }
+
+    fn summarize_ocsf(&mut self, v: &Value) {
+        self.entities = entity::from_ocsf(v);
+        self.time = at(v, &["time"])
+            .and_then(parse_time)
+            .or_else(|| at(v, &["time_dt"]).and_then(parse_time));
+        self.account = s(v, &["cloud", "account", "uid"])
+            .or_else(|| s(v, &["actor", "user", "account", "uid"]))
+            .map(str::to_string);
+        self.region = s(v, &["cloud", "region"]).map(str::to_string);
+        let class = s(v, &["class_name"])
+            .map(str::to_string)
+            .or_else(|| at(v, &["class_uid"]).map(|c| format!("class {c}")))
+            .unwrap_or_default();
+        let activity = s(v, &["activity_name"]).unwrap_or("");
+        self.event = s(v, &["api", "operation"])
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{class} {activity}").trim().to_string());
+        self.severity = at(v, &["severity_id"])
+            .and_then(Value::as_i64)
+            .and_then(|id| match id {
+                1 => Some(1.0),
+                2 => Some(2.0),
+                3 => Some(5.0),
+                4 => Some(7.0),
+                5 => Some(9.0),
+                6 => Some(10.0),
+                _ => None,
+            });
+        self.principal = s(v, &["actor", "user", "name"])
+            .or_else(|| s(v, &["actor", "user", "uid"]))
+            .or_else(|| s(v, &["actor", "session", "issuer"]))
+            .map(str::to_string);
+        self.ip = s(v, &["src_endpoint", "ip"])
+            .map(str::to_string)
+            .or_else(|| first_ip(&self.entities));
+        let title = s(v, &["finding_info", "title"])
+            .or_else(|| s(v, &["finding", "title"]))
+            .or_else(|| s(v, &["message"]));
+        let mut summary = format!("{class}: {activity}").trim().to_string();
+        if let Some(op) = s(v, &["api", "operation"]) {
+            summary.push_str(&format!(" {op}"));
+        }
+        if let Some(t) = title {
+            summary.push_str(&format!(" — {t}"));
+        }
+        if let (Some(src), Some(dst)) =
+            (s(v, &["src_endpoint", "ip"]), s(v, &["dst_endpoint", "ip"]))
+        {
+            summary.push_str(&format!(" {src} → {dst}"));
+        }
+        self.summary = summary;
+    }
+
+    /// A GuardDuty finding's id and `updatedAt`, used to keep only the newest export of it.
+    fn finding_version(&self) -> Option<(String, Option<DateTime<Utc>>)> {
+        if self.kind != RecordKind::GuardDuty {
+            return None;
+        }
+        let v = self.value();
+        let id = s(&v, &["id"])?.to_string();
+        Some((id, at(&v, &["updatedAt"]).and_then(parse_time)))
+    }
+
+    pub fn time_string(&self) -> Option<String> {
+        self.time.as_ref().map(format_time)
+    }
+}
+
+fn first_ip(entities: &[Entity]) -> Option<String> {
+    entities
+        .iter()
+        .find(|e| e.kind == entity::EntityKind::Ip)
+        .map(|e| e.value.clone())
+}
+
+/// GuardDuty re-exports a finding each time it is updated: keep the newest `updatedAt` per `id`
+/// (a later object wins a tie). Returns how many superseded copies were dropped.
+pub fn keep_newest_findings(records: &mut Vec<Record>) -> usize {
+    use std::collections::HashMap;
+    if !records.iter().any(|r| r.kind == RecordKind::GuardDuty) {
+        return 0;
+    }
+    let versions: Vec<Option<(String, Option<DateTime<Utc>>)>> =
+        records.iter().map(Record::finding_version).collect();
+    let mut newest: HashMap<&str, (Option<DateTime<Utc>>, usize)> = HashMap::new();
+    for (i, (id, updated)) in versions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.as_ref().map(|(id, t)| (i, (id, *t))))
+    {
+        let entry = newest.entry(id.as_str()).or_insert((updated, i));
+        if updated >= entry.0 {
+            *entry = (updated, i);
+        }
+    }
+    let before = records.len();
+    let mut i = 0;
+    records.retain(|_| {
+        let keep = versions[i]
+            .as_ref()
+            .is_none_or(|(id, _)| newest.get(id.as_str()).is_some_and(|&(_, j)| j == i));
+        i += 1;
+        keep
+    });
+    before - records.len()
+}
+
+/// Timeline order: by time (undated records last), then by object and position for stability.
+pub fn sort_timeline(records: &mut [Record]) {
+    records.sort_by(|a, b| {
+        (
+            a.time.is_none(),
+            a.time,
+            &a.origin.object,
+            a.origin.position,
+        )
+            .cmp(&(
+                b.time.is_none(),
+                b.time,
+                &b.origin.object,
+                b.origin.position,
+            ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn origin(n: u64) -> Origin {
+        Origin {
+            object: Arc::from("mem://test"),
+            position: n,
+        }
+    }
+
+    #[test]
+    fn detects_each_kind_by_content() {
+        assert_eq!(
+            RecordKind::detect(
+                &json!({"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject"})
+            ),
+            Some(RecordKind::CloudTrail)
+        );
+        assert_eq!(
+            RecordKind::detect(
+                &json!({"schemaVersion":"2.0","type":"Recon:EC2/PortProbeUnprotectedPort","service":{}})
+            ),
+            Some(RecordKind::GuardDuty)
+        );
+        assert_eq!(
+            RecordKind::detect(&json!({"class_uid":6003})),
+            Some(RecordKind::Ocsf)
+        );
+        assert_eq!(RecordKind::detect(&json!({"findings":[]})), None);
+        assert_eq!(RecordKind::detect(&json!([1, 2])), None);
+    }
+
+    #[test]
+    fn newest_finding_export_wins() {
+        let f = |id: &str, updated: &str, n| {
+            Record::from_value(
+                json!({"schemaVersion":"2.0","id":id,"type":"T","service":{},"updatedAt":updated}),
+                origin(n),
+                None,
+            )
+            .unwrap()
+        };
+        let mut v = vec![
+            f("a", "2024-05-02T03:15:00Z", 1),
+            f("b", "2024-05-02T03:00:00Z", 2),
+            f("a", "2024-05-02T04:20:00Z", 3),
+            f("a", "2024-05-02T03:40:00Z", 4),
+        ];
+        assert_eq!(keep_newest_findings(&mut v), 2);
+        let kept: Vec<u64> = v.iter().map(|r| r.origin.position).collect();
+        assert_eq!(kept, vec![2, 3]);
+    }
+
+    /// The fast CloudTrail reader and the whole tree say the same of every real event: the
+    /// calls whose bodies name entities are read in both.
+    #[test]
+    fn cloudtrail_read_in_part_agrees_with_the_whole_tree() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
+        let mut events: Vec<Value> = Vec::new();
+        for entry in std::fs::read_dir(format!("{dir}/stratus")).expect("stratus fixtures") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+            let list: Vec<Value> = serde_json::from_str(&text).expect("an array of events");
+            events.extend(list);
+        }
+        let lines =
+            std::fs::read_to_string(format!("{dir}/corpus/elastic-cloudtrail-events.jsonl"))
+                .expect("corpus");
+        events.extend(
+            lines
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).expect("json")),
+        );
+        assert!(events.len() > 70, "{} events", events.len());
+        let mut with_bodies = 0;
+        for (i, v) in events.into_iter().enumerate() {
+            let text = serde_json::to_string(&v).expect("compact").into_boxed_str();
+            let whole = Record::from_value(v, origin(i as u64), None).expect("a CloudTrail event");
+            let part = Record::from_cloudtrail_text(text, origin(i as u64), None)
+                .unwrap_or_else(|_| panic!("event {i} is read in part"));
+            assert_eq!(
+                (&part.summary, &part.entities, &part.principal, &part.ip),
+                (&whole.summary, &whole.entities, &whole.principal, &whole.ip),
+                "event {i}"
+            );
+            with_bodies += usize::from(part.entities.iter().any(|e| !e.role.is_actor()));
+        }
+        assert!(
+            with_bodies > 40,
+            "{with_bodies} events name something in their bodies"
+        );
+    }
+
+    #[test]
+    fn ocsf_epoch_millis_become_utc() {
+        let t = parse_time(&json!(1714618800000_i64)).unwrap();
+        assert_eq!(format_time(&t), "2024-05-02T03:00:00Z");
+        let t = parse_time(&json!(1714618800_i64)).unwrap();
+        assert_eq!(format_time(&t), "2024-05-02T03:00:00Z", "seconds");
+        let t = parse_time(&json!(1722510563760083_i64)).unwrap();
+        assert_eq!(
+            format_time(&t),
+            "2024-08-01T11:09:23.760083Z",
+            "microseconds (a real OCSF sample)"
+        );
+        let t = parse_time(&json!(1714618800000000000_i64)).unwrap();
+        assert_eq!(format_time(&t), "2024-05-02T03:00:00Z", "nanoseconds");
+        let t = parse_time(&json!("2024-05-02T03:00:00.250Z")).unwrap();
+        assert_eq!(format_time(&t), "2024-05-02T03:00:00.250Z");
+    }
+}

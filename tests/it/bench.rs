@@ -1,0 +1,31 @@
+//! The quick mode of `trawl bench` runs in CI: it proves the benchmark works end to end and that
+//! trawl and `zcat | jq` agree on what a pivot finds. Timings are reported, never asserted.
+
+use crate::common;
+
+use common::*;
+
+#[test]
+fn the_quick_benchmark_runs_and_agrees_with_jq() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(trawl()
+        .args(["bench", "--quick", "--runs", "1", "--json", "--dir"])
+        .arg(dir.path()));
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    // 4 objects of 300 events; every 997th event comes from the needle address.
+    assert_eq!(report["objects"], 4);
+    assert_eq!(report["records"], 1200);
+    assert_eq!(report["needle_records"], 2);
+    assert!(report["uncompressed_bytes"].as_u64().unwrap() > 1_000_000);
+    for k in [
+        "zcat_s",
+        "zcat_jq_s",
+        "trawl_load_index_s",
+        "trawl_pivot_cli_s",
+        "lookup_1m_ms",
+    ] {
+        assert!(report[k].as_f64().unwrap() > 0.0, "{k}");
+    }
+    assert!(r.stdout.contains("ratio to zcat"));
+}
