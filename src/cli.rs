@@ -22,6 +22,7 @@ use crate::walk;
 
 pub mod athena;
 pub mod bench;
+pub mod whois;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -177,6 +178,19 @@ pub enum Command {
         filters: Filters,
         /// SOURCE... (or @NAME workspaces) then ENTITY (kind by shape, or prefixed: ip:, key:,
         /// principal:, account:, user:).
+        #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
+        args: Vec<String>,
+    },
+    /// The chain from a key, session or principal back to the person or machine at its start,
+    /// each link citing the event that shows it.
+    Whois {
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        filters: Filters,
+        /// SOURCE... (or @NAME workspaces) then ENTITY: an access key, a session, user, role or
+        /// federated user ARN, a principal id, a user or session name (user:, session:), an EC2
+        /// instance id.
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
     },
@@ -534,6 +548,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
         }
+        Some(Command::Whois {
+            format,
+            filters,
+            args,
+        }) => whois::run(&global, format, filters, args).await,
         Some(Command::Athena { command }) => athena::run(&global, command).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -230,10 +230,7 @@ async fn load_and_index(dir: &Path, concurrency: usize) -> anyhow::Result<(usize
         records.extend(r.records);
     }
     let index = PivotIndex::build(&records);
-    let needle = Entity {
-        kind: crate::entity::EntityKind::Ip,
-        value: NEEDLE_IP.to_string(),
-    };
+    let needle = Entity::new(crate::entity::EntityKind::Ip, NEEDLE_IP);
     let bytes: usize = records.iter().map(Record::footprint).sum();
     Ok((
         records.len(),
@@ -256,21 +253,15 @@ fn lookup_million() -> f64 {
         index.add(
             id,
             &[
-                Entity {
-                    kind: crate::entity::EntityKind::Ip,
-                    value: ip,
-                },
-                Entity {
-                    kind: crate::entity::EntityKind::Key,
-                    value: format!("ASIA{:016X}", x % 50_000),
-                },
+                Entity::new(crate::entity::EntityKind::Ip, ip),
+                Entity::new(
+                    crate::entity::EntityKind::Key,
+                    format!("ASIA{:016X}", x % 50_000),
+                ),
             ],
         );
     }
-    let needle = Entity {
-        kind: crate::entity::EntityKind::Ip,
-        value: NEEDLE_IP.to_string(),
-    };
+    let needle = Entity::new(crate::entity::EntityKind::Ip, NEEDLE_IP);
     let t = Instant::now();
     let hits = index.lookup(&needle).len();
     let d = t.elapsed();

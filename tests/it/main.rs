@@ -21,3 +21,4 @@ mod tui;
 mod tui_json;
 mod tui_pivot;
 mod tui_tmux;
+mod whois;

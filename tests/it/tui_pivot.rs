@@ -100,10 +100,7 @@ async fn pivot_from_the_exfiltration_finding_to_the_ip_then_the_stolen_key_and_b
     s.keys(&["p"]);
     let chooser = s.render(160, 48);
     assert!(chooser.contains("pivot on"), "{chooser}");
-    let ip = Entity {
-        kind: EntityKind::Ip,
-        value: story::ATTACKER_IP.into(),
-    };
+    let ip = Entity::new(EntityKind::Ip, story::ATTACKER_IP);
     let (gd, ct, ocsf) = expected_counts(&s, &ip);
     let total = gd + ct + ocsf;
     assert!(gd > 0 && ct > 0, "{gd} {ct} {ocsf}");
@@ -146,10 +143,7 @@ async fn pivot_from_the_exfiltration_finding_to_the_ip_then_the_stolen_key_and_b
     assert_snapshot("pivot_ip_160x48", &screen);
 
     // Pivot again, from a row that used the stolen key.
-    let key = Entity {
-        kind: EntityKind::Key,
-        value: story::STOLEN_KEY.into(),
-    };
+    let key = Entity::new(EntityKind::Key, story::STOLEN_KEY);
     let row = frame
         .rows
         .iter()
@@ -280,10 +274,7 @@ async fn pivot_on_the_attacker() -> (Session, Entity) {
     s.app.records.moved = true;
     s.app.focus = Focus::Records;
     s.keys(&["p"]);
-    let ip = Entity {
-        kind: EntityKind::Ip,
-        value: story::ATTACKER_IP.into(),
-    };
+    let ip = Entity::new(EntityKind::Ip, story::ATTACKER_IP);
     choose(&mut s, &ip);
     assert!(s.app.pivots.active);
     (s, ip)
@@ -442,10 +433,7 @@ async fn a_resumed_session_opens_the_same_partition_filter_pivots_and_bookmarks(
     s.app.resume = Some(Resume::new(path.clone(), specs.clone()));
     s.keys(&["j", "m"]);
     // A second pivot, then back to the first: the history and where it stands are kept.
-    let key = Entity {
-        kind: EntityKind::Key,
-        value: story::STOLEN_KEY.into(),
-    };
+    let key = Entity::new(EntityKind::Key, story::STOLEN_KEY);
     let row = pivot_records(&s)
         .iter()
         .position(|r| r.entities.contains(&key))

@@ -11,6 +11,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod calls;
+
 /// What kind of thing an entity is. Serialized lower-case as shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +24,11 @@ pub enum EntityKind {
     Account,
     User,
     Session,
+    /// An EC2 instance id (`i-` and 8 or 17 hex digits).
+    Instance,
+    /// Any other AWS resource a call names: an ARN that is no principal, or an id or name
+    /// (`snap-…`, a bucket, a security group, a function).
+    Resource,
 }
 
 impl EntityKind {
@@ -34,6 +41,8 @@ impl EntityKind {
             EntityKind::Account => "account",
             EntityKind::User => "user",
             EntityKind::Session => "session",
+            EntityKind::Instance => "instance",
+            EntityKind::Resource => "resource",
         }
     }
 
@@ -47,24 +56,73 @@ impl EntityKind {
             "account" => EntityKind::Account,
             "user" => EntityKind::User,
             "session" => EntityKind::Session,
+            "instance" => EntityKind::Instance,
+            "resource" => EntityKind::Resource,
             _ => return None,
         })
     }
 }
 
-/// One thing a record names: an IP, a key, a principal, ...
+/// The part an entity plays in the record that names it. Only a CloudTrail call's request and
+/// response give an entity another part than `Actor` (who did it, where from, with what).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityRole {
+    #[default]
+    Actor,
+    /// What the call acted on: the user `AttachUserPolicy` changes, the role asked for.
+    Target,
+    /// What the call brought into being: the user `CreateUser` makes, the key and session
+    /// `AssumeRole` hands out, the instances `RunInstances` starts.
+    Created,
+    /// Who the call gave access to: the other account a snapshot or image is shared with, the
+    /// principals a trust or resource policy lets in.
+    SharedWith,
+}
+
+impl EntityRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityRole::Actor => "actor",
+            EntityRole::Target => "target",
+            EntityRole::Created => "created",
+            EntityRole::SharedWith => "shared_with",
+        }
+    }
+
+    pub fn is_actor(&self) -> bool {
+        *self == EntityRole::Actor
+    }
+}
+
+/// One thing a record names: an IP, a key, a principal, ... and the part it plays there. JSON
+/// Lines carry `{"kind","value"}`, with `"role"` only when it is not the actor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Entity {
     pub kind: EntityKind,
     pub value: String,
+    #[serde(skip_serializing_if = "EntityRole::is_actor")]
+    pub role: EntityRole,
 }
 
 impl Entity {
-    fn new(kind: EntityKind, value: impl Into<String>) -> Entity {
+    /// An entity as an actor (what a pivot target is).
+    pub fn new(kind: EntityKind, value: impl Into<String>) -> Entity {
         Entity {
             kind,
             value: value.into(),
+            role: EntityRole::Actor,
         }
+    }
+
+    pub fn with_role(mut self, role: EntityRole) -> Entity {
+        self.role = role;
+        self
+    }
+
+    /// The same thing whatever part it plays: kind and value.
+    pub fn same(&self, other: &Entity) -> bool {
+        self.kind == other.kind && self.value == other.value
     }
 }
 
@@ -81,7 +139,7 @@ const PRINCIPAL_ID_PREFIXES: [&str; 4] = ["AIDA", "AROA", "AIPA", "ANPA"];
 
 /// The CloudTrail events whose response hands out temporary credentials: they tie an ASIA key to
 /// the role or federated user it acts as.
-pub(crate) const CREDENTIAL_EVENTS: [&str; 5] = [
+pub const CREDENTIAL_EVENTS: [&str; 5] = [
     "AssumeRole",
     "AssumeRoleWithSAML",
     "AssumeRoleWithWebIdentity",
@@ -206,6 +264,20 @@ fn iam_name<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str, &'a str)>
     (!name.is_empty()).then_some((a.partition, a.account, name))
 }
 
+/// Whether the resource part of an IAM or STS ARN names a principal.
+fn is_principal_resource(service: &str, r: &str) -> bool {
+    match service {
+        "iam" => {
+            r == "root"
+                || r.starts_with("user/")
+                || r.starts_with("role/")
+                || r.starts_with("instance-profile/")
+        }
+        "sts" => r.starts_with("assumed-role/") || r.starts_with("federated-user/"),
+        _ => false,
+    }
+}
+
 /// The role ARN an assumed-role session ARN belongs to: arn:aws:sts::A:assumed-role/R/S ->
 /// arn:aws:iam::A:role/R (keeping the partition). The session ARN has no path, so neither has
 /// the role ARN.
@@ -220,7 +292,7 @@ fn is_upper_alnum(s: &str) -> bool {
 }
 
 /// An AWS access key id: a known prefix, 16 to 128 upper-case letters and digits.
-fn is_key(s: &str) -> bool {
+pub fn is_key(s: &str) -> bool {
     (16..=128).contains(&s.len())
         && KEY_PREFIXES.iter().any(|p| s.starts_with(p))
         && is_upper_alnum(s)
@@ -244,9 +316,17 @@ fn is_account(s: &str) -> bool {
     (9..=13).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// An EC2 instance id: `i-` and 8 (older) or 17 hexadecimal digits. EC2 writes them lower-case;
+/// anonymized samples mix the case, which is no reason to lose them.
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
 /// Parse what a user typed as a pivot target: an optional kind prefix ("ip:", "key:",
-/// "principal:", "principal_id:", "account:", "user:", "session:"), otherwise the kind is told by
-/// shape. None for an empty value or an unparsable `ip:`.
+/// "principal:", "principal_id:", "account:", "user:", "session:", "instance:", "resource:"),
+/// otherwise the kind is told by shape. None for an empty value or an unparsable `ip:`.
 pub fn parse_target(s: &str) -> Option<Entity> {
     let s = s.trim();
     if s.is_empty() {
@@ -271,6 +351,8 @@ pub fn parse_target(s: &str) -> Option<Entity> {
     }
     let kind = if is_key(s) {
         EntityKind::Key
+    } else if is_instance_id(s) {
+        EntityKind::Instance
     } else if s.starts_with("arn:") {
         EntityKind::Principal
     } else if is_principal_id(s) {
@@ -355,14 +437,27 @@ fn account_at(v: &Value, path: &[&str]) -> Option<String> {
 
 #[derive(Default)]
 struct Collector {
-    seen: HashSet<Entity>,
+    /// Kind and value of every entity so far, once there are too many to scan.
+    seen: HashSet<(EntityKind, String)>,
     out: Vec<Entity>,
+    /// The part what is pushed now plays (a request or response sets it for its fields).
+    role: EntityRole,
+    /// The accounts the event happened in: never "shared with" themselves.
+    own_accounts: Vec<String>,
 }
 
 impl Collector {
+    /// Adds an entity unless the record already names it: the first part it was seen in stays
+    /// (the caller comes first, so its own user named again as a target stays the actor).
     fn push(&mut self, kind: EntityKind, value: &str) {
         let value = value.trim();
         if value.is_empty() || value.len() > MAX_VALUE_LEN {
+            return;
+        }
+        if self.role == EntityRole::SharedWith
+            && kind == EntityKind::Account
+            && self.own_accounts.iter().any(|a| a == value)
+        {
             return;
         }
         // A record names a handful of entities: a scan beats hashing them. The set takes over
@@ -372,16 +467,23 @@ impl Collector {
             if self.out.iter().any(|e| e.kind == kind && e.value == value) {
                 return;
             }
-            self.out.push(Entity::new(kind, value));
+            self.out.push(Entity::new(kind, value).with_role(self.role));
             return;
         }
         if self.seen.is_empty() {
-            self.seen.extend(self.out.iter().cloned());
+            self.seen
+                .extend(self.out.iter().map(|e| (e.kind, e.value.clone())));
         }
-        let e = Entity::new(kind, value);
-        if self.seen.insert(e.clone()) {
-            self.out.push(e);
+        if self.seen.insert((kind, value.to_string())) {
+            self.out.push(Entity::new(kind, value).with_role(self.role));
         }
+    }
+
+    /// Runs `f` with `role` as the part pushed entities play.
+    fn as_role(&mut self, role: EntityRole, f: impl FnOnce(&mut Collector)) {
+        let before = std::mem::replace(&mut self.role, role);
+        f(self);
+        self.role = before;
     }
 
     fn finish(mut self) -> Vec<Entity> {
@@ -429,9 +531,26 @@ impl Collector {
         }
     }
 
+    /// A role session name; EC2 names its instance role sessions after the instance, which
+    /// makes the instance an entity too.
     fn session(&mut self, s: Option<&str>) {
         if let Some(s) = s {
             self.push(EntityKind::Session, s);
+            self.instance(Some(s));
+        }
+    }
+
+    /// A field that holds an EC2 instance id; anything else there is ignored.
+    fn instance(&mut self, s: Option<&str>) {
+        if let Some(s) = s.map(str::trim).filter(|s| is_instance_id(s)) {
+            self.push(EntityKind::Instance, s);
+        }
+    }
+
+    /// An AWS resource named by id, name or ARN.
+    fn resource(&mut self, s: Option<&str>) {
+        if let Some(s) = s.map(str::trim).filter(|s| !s.contains(char::is_control)) {
+            self.push(EntityKind::Resource, s);
         }
     }
 
@@ -458,32 +577,34 @@ impl Collector {
         }
         self.push(EntityKind::Principal, s);
         if let Some(role) = role_of_session(s) {
-            self.push(EntityKind::Principal, &role);
+            // A session brought into being is a session of the role the call acted on.
+            let role_part = match self.role {
+                EntityRole::Created => EntityRole::Target,
+                other => other,
+            };
+            self.as_role(role_part, |c| c.push(EntityKind::Principal, &role));
         }
         if let Some((_, _, _, session)) = session_parts(s) {
             self.session(Some(session));
         }
     }
 
-    /// An ARN from a list of resources an event touched: only principals (users, roles, the root,
-    /// instance profiles, sessions) are entities; buckets, keys and policies are not.
+    /// An ARN from a list of resources an event touched: principals (users, roles, the root,
+    /// instance profiles, sessions) are principals, and what other services own (buckets,
+    /// objects, keys, functions) are resources. IAM's and STS's other ARNs (policies, groups,
+    /// identity providers) are not entities here: the calls that change them name them in their
+    /// requests, where their part is known.
     fn resource_arn(&mut self, s: Option<&str>) {
         let Some(a) = s.map(str::trim).and_then(parse_arn) else {
             return;
         };
-        let r = a.resource;
-        let principal = match a.service {
-            "iam" => {
-                r == "root"
-                    || r.starts_with("user/")
-                    || r.starts_with("role/")
-                    || r.starts_with("instance-profile/")
+        match a.service {
+            "iam" | "sts" => {
+                if is_principal_resource(a.service, a.resource) {
+                    self.arn(s);
+                }
             }
-            "sts" => r.starts_with("assumed-role/") || r.starts_with("federated-user/"),
-            _ => false,
-        };
-        if principal {
-            self.arn(s);
+            _ => self.resource(s),
         }
     }
 
@@ -621,6 +742,10 @@ pub fn from_guardduty(finding: &Value) -> Vec<Entity> {
         finding,
         &["resource", "instanceDetails", "iamInstanceProfile", "arn"],
     ));
+    c.instance(str_at(
+        finding,
+        &["resource", "instanceDetails", "instanceId"],
+    ));
 
     // Accounts.
     c.account(account);
@@ -646,7 +771,54 @@ pub fn from_guardduty(finding: &Value) -> Vec<Entity> {
         }
         c.ip_array(nic.get("ipv6Addresses"));
     }
+    // Every other address field, wherever a finding type puts it (runtime, EKS, ECS, attack
+    // sequences, the next finding type).
+    gd_addresses(&mut c, finding, 0);
     c.finish()
+}
+
+/// The field names GuardDuty writes addresses under, as a string or an array of strings.
+const GD_ADDRESS_KEYS: [&str; 10] = [
+    "ipAddressV4",
+    "ipAddressV6",
+    "publicIp",
+    "privateIpAddress",
+    "ipv6Addresses",
+    "sourceIPs",
+    "sourceIps",
+    "ip",
+    "ipAddress",
+    "publicIpAddress",
+];
+
+/// Nesting deeper than any finding has; the decoder refuses documents past 128 levels anyway.
+const MAX_WALK_DEPTH: usize = 64;
+
+fn gd_addresses(c: &mut Collector, v: &Value, depth: usize) {
+    if depth > MAX_WALK_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                if GD_ADDRESS_KEYS.contains(&k.as_str()) {
+                    match x {
+                        Value::String(s) => c.ip(Some(s)),
+                        Value::Array(_) => c.ip_array(Some(x)),
+                        _ => gd_addresses(c, x, depth + 1),
+                    }
+                } else {
+                    gd_addresses(c, x, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                gd_addresses(c, x, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `remoteIpDetails` / `localIpDetails`: an IPv4 and/or an IPv6 address.
@@ -670,6 +842,14 @@ fn is_iam_name(s: &str) -> bool {
 /// caller, what the call handed out, the principals it touched, the accounts.
 pub fn from_cloudtrail(event: &Value) -> Vec<Entity> {
     let mut c = Collector::default();
+    // The account the call acted in first (the one names in requests belong to).
+    for path in [&["recipientAccountId"][..], &["userIdentity", "accountId"]] {
+        if let Some(a) = account_at(event, path).filter(|a| is_account(a)) {
+            if !c.own_accounts.contains(&a) {
+                c.own_accounts.push(a);
+            }
+        }
+    }
     c.ip_list(str_at(event, &["sourceIPAddress"]));
 
     if let Some(uid) = event.get("userIdentity") {
@@ -686,24 +866,28 @@ pub fn from_cloudtrail(event: &Value) -> Vec<Entity> {
         }
     }
 
-    let event_name = str_at(event, &["eventName"]).unwrap_or("");
-    let response = event.get("responseElements");
-    let response_at = |path: &[&str]| response.and_then(|r| str_at(r, path));
-    if CREDENTIAL_EVENTS.contains(&event_name) {
-        c.key(response_at(&["credentials", "accessKeyId"]));
-        c.arn(response_at(&["assumedRoleUser", "arn"]));
-        c.principal_id(response_at(&["assumedRoleUser", "assumedRoleId"]));
-        c.arn(response_at(&["federatedUser", "arn"]));
-        c.principal_id(response_at(&["federatedUser", "federatedUserId"]));
-        c.arn(str_at(event, &["requestParameters", "roleArn"]));
-    } else if event_name == "CreateAccessKey" {
-        c.key(response_at(&["accessKey", "accessKeyId"]));
-        c.user(response_at(&["accessKey", "userName"]));
-    }
+    // What the call's request and response name, each with its part.
+    let account = c.own_accounts.first().cloned();
+    let call = calls::Call {
+        source: str_at(event, &["eventSource"]).unwrap_or(""),
+        name: str_at(event, &["eventName"]).unwrap_or(""),
+        partition: str_at(event, &["userIdentity", "arn"])
+            .and_then(parse_arn)
+            .map_or("aws", |a| a.partition),
+        account: account.as_deref(),
+    };
+    calls::collect(
+        &mut c,
+        &call,
+        event.get("requestParameters"),
+        event.get("responseElements"),
+    );
 
-    for resource in items(event.get("resources")) {
-        c.resource_arn(str_at(resource, &["ARN"]));
-    }
+    c.as_role(EntityRole::Target, |c| {
+        for resource in items(event.get("resources")) {
+            c.resource_arn(str_at(resource, &["ARN"]));
+        }
+    });
 
     c.account(account_at(event, &["userIdentity", "accountId"]));
     c.account(account_at(
@@ -743,6 +927,9 @@ pub fn from_ocsf(record: &Value) -> Vec<Entity> {
             ocsf_actor(&mut c, actor);
         }
     }
+    for side in ["src_endpoint", "dst_endpoint", "device"] {
+        c.instance(str_at(record, &[side, "instance_uid"]));
+    }
     for observable in items(record.get("observables")) {
         let value = str_at(observable, &["value"]);
         let type_id = observable.get("type_id").and_then(|t| match t {
@@ -757,8 +944,34 @@ pub fn from_ocsf(record: &Value) -> Vec<Entity> {
             c.name(value);
         }
     }
+    // OCSF puts addresses in many objects (devices, their network interfaces, proxies, load
+    // balancers and their endpoints): every `ip` and `intermediate_ips` at any depth.
+    ocsf_addresses(&mut c, record, 0);
     c.account(account_at(record, &["cloud", "account", "uid"]));
     c.finish()
+}
+
+fn ocsf_addresses(c: &mut Collector, v: &Value, depth: usize) {
+    if depth > MAX_WALK_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                match (k.as_str(), x) {
+                    ("ip", Value::String(s)) => c.ip(Some(s)),
+                    ("intermediate_ips", Value::Array(_)) => c.ip_array(Some(x)),
+                    _ => ocsf_addresses(c, x, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                ocsf_addresses(c, x, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// OCSF `actor`: the user (uid may be an ARN or a principal id), its key and account, and the
@@ -783,7 +996,7 @@ mod tests {
     use serde_json::json;
     use std::io::Read;
 
-    use EntityKind::{Account, Ip, Key, Principal, PrincipalId, Session, User};
+    use EntityKind::{Account, Instance, Ip, Key, Principal, PrincipalId, Resource, Session, User};
 
     /// The shared sample corpus, as copied into the tests' fixtures (see CORPUS-SOURCES.txt there).
     const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/corpus");
@@ -822,6 +1035,16 @@ mod tests {
 
     fn e(kind: EntityKind, value: &str) -> Entity {
         Entity::new(kind, value)
+    }
+
+    /// What a call acted on.
+    fn target(kind: EntityKind, value: &str) -> Entity {
+        e(kind, value).with_role(EntityRole::Target)
+    }
+
+    /// What a call brought into being.
+    fn created(kind: EntityKind, value: &str) -> Entity {
+        e(kind, value).with_role(EntityRole::Created)
     }
 
     fn has(entities: &[Entity], kind: EntityKind, value: &str) -> bool {
@@ -1268,18 +1491,20 @@ mod tests {
         assert_eq!(
             from_cloudtrail(&line(EVENTS, 1)),
             vec![
-                e(Key, "ASIAEXAMPLEEXAMPLE01"),
-                e(
+                created(Key, "ASIAEXAMPLEEXAMPLE01"),
+                created(
                     Principal,
                     "arn:aws:sts::111111111111:assumed-role/ec2-instance-role/i-0123456789abcdef0"
                 ),
-                e(
+                target(
                     Principal,
                     "arn:aws:iam::111111111111:role/ec2-instance-role"
                 ),
-                e(Session, "i-0123456789abcdef0"),
-                e(PrincipalId, "AROAEXAMPLEEXAMPLE01:i-0123456789abcdef0"),
-                e(PrincipalId, "AROAEXAMPLEEXAMPLE01"),
+                created(Session, "i-0123456789abcdef0"),
+                // EC2 names the session after the instance.
+                created(Instance, "i-0123456789abcdef0"),
+                created(PrincipalId, "AROAEXAMPLEEXAMPLE01:i-0123456789abcdef0"),
+                created(PrincipalId, "AROAEXAMPLEEXAMPLE01"),
                 e(Account, "111111111111"),
             ]
         );
@@ -1299,10 +1524,10 @@ mod tests {
                 e(PrincipalId, "AROAIN5ATK5U7KEXAMPLE"),
                 e(Key, "AKIAI44QH8DHBEXAMPLE"),
                 e(User, "AWSReservedSSO_SecurityAudit_8df5ccd37b"),
-                e(Key, "ASIAWHOJDLGPOEXAMPLE"),
-                e(PrincipalId, "AROAIFR7WHDTSOYQYHFUE:firstname.lastname@example.com"),
-                e(PrincipalId, "AROAIFR7WHDTSOYQYHFUE"),
-                e(Principal, "arn:aws:iam::111111111111:role/JohnRole2"),
+                created(Key, "ASIAWHOJDLGPOEXAMPLE"),
+                created(PrincipalId, "AROAIFR7WHDTSOYQYHFUE:firstname.lastname@example.com"),
+                created(PrincipalId, "AROAIFR7WHDTSOYQYHFUE"),
+                target(Principal, "arn:aws:iam::111111111111:role/JohnRole2"),
                 e(Account, "111111111111"),
             ]
         );
@@ -1392,6 +1617,8 @@ mod tests {
                 e(Principal, "arn:aws:iam::0000000000:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
                 e(PrincipalId, "PRINCIPALID"),
                 e(User, "AWSServiceRoleForConfig"),
+                // resources[]: the bucket whose policy it read.
+                target(Resource, "arn:aws:s3:::threat-scenario-flow-log-bucket-23456"),
                 e(Account, "0000000000"),
             ]
         );
@@ -1466,7 +1693,7 @@ mod tests {
         assert_eq!(
             from_cloudtrail(&records[0]),
             vec![
-                e(Principal, "arn:aws:iam::123456789:role/rolename"),
+                target(Principal, "arn:aws:iam::123456789:role/rolename"),
                 e(Account, "123456789")
             ]
         );
@@ -1479,6 +1706,10 @@ mod tests {
                 e(Principal, "arn:aws:iam::123456789:role/rolename"),
                 e(PrincipalId, "ID"),
                 e(User, "username"),
+                target(
+                    Resource,
+                    "arn:aws:ecr:eu-west-3:123456789:repository/repositoryName"
+                ),
                 e(Account, "123456789"),
             ]
         );
@@ -1511,8 +1742,9 @@ mod tests {
                 e(Ip, "2001:db8::7"),
                 e(Principal, "arn:aws:iam::123456789012:root"),
                 e(PrincipalId, "123456789012"),
-                e(Key, "AKIAIOSFODNN7EXAMPLE"),
-                e(User, "backdoor"),
+                created(Key, "AKIAIOSFODNN7EXAMPLE"),
+                target(User, "backdoor"),
+                target(Principal, "arn:aws:iam::123456789012:user/backdoor"),
                 e(Account, "123456789012"),
             ]
         );
@@ -1528,9 +1760,9 @@ mod tests {
             from_cloudtrail(&federation),
             vec![
                 e(Ip, "198.51.100.9"),
-                e(Key, "ASIAIOSFODNN7EXAMPLE"),
-                e(Principal, "arn:aws:sts::123456789012:federated-user/Bob"),
-                e(PrincipalId, "123456789012:Bob"),
+                created(Key, "ASIAIOSFODNN7EXAMPLE"),
+                created(Principal, "arn:aws:sts::123456789012:federated-user/Bob"),
+                created(PrincipalId, "123456789012:Bob"),
             ]
         );
         // The same response fields in an ordinary event are not read.
@@ -1553,6 +1785,7 @@ mod tests {
                     Principal,
                     "arn:aws:iam::123412341234:example/instance/profile"
                 ),
+                e(Instance, "i-99999999"),
                 e(Account, "123412341234"),
                 e(Ip, "175.16.199.1"),
             ]
@@ -1602,6 +1835,7 @@ mod tests {
                     Principal,
                     "arn:aws:iam::abcd1234:instance-profile/buildserver_profile"
                 ),
+                e(Instance, "i-abcd1234"),
                 e(Account, "123456789"),
                 e(Ip, "216.160.83.56"),
                 e(Ip, "10.30.30.15"),
@@ -1709,6 +1943,7 @@ mod tests {
                 e(PrincipalId, "AROAEXAMPLEEXAMPLE01:i-0123456789abcdef0"),
                 e(PrincipalId, "AROAEXAMPLEEXAMPLE01"),
                 e(Session, "i-0123456789abcdef0"),
+                e(Instance, "i-0123456789abcdef0"),
                 e(User, "ec2-instance-role"),
                 e(
                     Principal,
@@ -1735,6 +1970,7 @@ mod tests {
         for shared in [
             e(Key, "ASIAEXAMPLEEXAMPLE01"),
             e(Session, "i-0123456789abcdef0"),
+            e(Instance, "i-0123456789abcdef0"),
             e(PrincipalId, "AROAEXAMPLEEXAMPLE01"),
             e(
                 Principal,
@@ -1746,6 +1982,36 @@ mod tests {
                 "{shared:?}"
             );
         }
+    }
+
+    #[test]
+    fn guardduty_addresses_wherever_a_finding_type_puts_them() {
+        // An attack sequence's resources (ResourceV2 in the API reference): an EC2 network
+        // interface with its public, private and IPv6 addresses, none of them at a path the
+        // older finding types use.
+        let finding = json!({
+            "accountId": "111111111111",
+            "service": {"detection": {"sequence": {"resources": [{
+                "uid": "eni-0123456789abcdef0",
+                "resourceType": "EC2_NETWORK_INTERFACE",
+                "data": {"ec2NetworkInterface": {
+                    "publicIp": "198.51.100.23",
+                    "privateIpAddresses": [{"privateIpAddress": "10.0.4.7", "privateDnsName": "ip-10-0-4-7"}],
+                    "ipv6Addresses": ["2001:DB8::4:7"],
+                    "subNetId": "subnet-1"
+                }}
+            }]}}},
+            "description": "mentions 192.0.2.1, which is prose, not a field"
+        });
+        assert_eq!(
+            from_guardduty(&finding),
+            vec![
+                e(Account, "111111111111"),
+                e(Ip, "198.51.100.23"),
+                e(Ip, "10.0.4.7"),
+                e(Ip, "2001:db8::4:7"),
+            ]
+        );
     }
 
     #[test]
@@ -1886,13 +2152,25 @@ mod tests {
                 e(User, "Turkish"),
             ]
         );
-        // Line 11: a UUID where the account id belongs is not an account.
-        assert_eq!(from_ocsf(&all[10]), vec![]);
-        // Line 13: dst intermediate_ips; uid_alt with blanks is not an id.
+        // Line 11: a UUID where the account id belongs is not an account; the device's address
+        // is an address.
+        assert_eq!(from_ocsf(&all[10]), vec![e(Ip, "67.43.156.0")]);
+        // Line 13: dst intermediate_ips; uid_alt with blanks is not an id. The proxy, the device
+        // and the load balancer's endpoints follow the source and destination.
         let ents = from_ocsf(&all[12]);
         assert_eq!(
             of_kind(&ents, Ip),
-            ["89.160.20.128", "67.43.156.0", "81.2.69.142", "81.2.69.144"]
+            [
+                "89.160.20.128",
+                "67.43.156.0",
+                "81.2.69.142",
+                "81.2.69.144",
+                "175.16.199.0",
+                "216.160.83.56",
+                "31.13.253.50",
+                "155.162.119.5",
+                "102.249.60.133"
+            ]
         );
         assert_eq!(of_kind(&ents, User), ["Villa"]);
         assert_eq!(
@@ -1900,8 +2178,8 @@ mod tests {
             ["824425be-4ff6-11ef-8b9f-0242ac110005"]
         );
         assert!(of_kind(&ents, Account).is_empty());
-        // Line 16: "-" for both endpoint addresses.
-        assert_eq!(from_ocsf(&all[15]), vec![]);
+        // Line 16: "-" for both endpoint addresses; the device has one.
+        assert_eq!(from_ocsf(&all[15]), vec![e(Ip, "175.16.199.1")]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod entity;
 pub mod escape;
 pub mod evidence;
+pub mod identity;
 pub mod layout;
 pub mod load;
 pub mod parquet_guard;

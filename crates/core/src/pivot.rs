@@ -324,10 +324,7 @@ mod tests {
     }
 
     fn e(kind: EntityKind, v: &str) -> Entity {
-        Entity {
-            kind,
-            value: v.to_string(),
-        }
+        Entity::new(kind, v)
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub struct Record {
 }
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request
-/// bodies only for the events that hand out credentials; see `from_cloudtrail_text`).
+/// bodies only for the calls `entity::calls` lists; see `from_cloudtrail_text`).
 const CLOUDTRAIL_FIELDS: [&str; 12] = [
     "eventTime",
     "eventName",
@@ -268,19 +268,23 @@ impl Record {
             return Err(origin);
         };
         // The last of a repeated key wins, as in the parsed tree.
-        let name = fields
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == "eventName")
-            .and_then(|(_, v)| serde_json::from_str::<&str>(v.get()).ok())
-            .unwrap_or("");
-        let credentials = entity::CREDENTIAL_EVENTS.contains(&name);
-        let response = credentials || name == "CreateAccessKey" || name == "ConsoleLogin";
+        let text_of = |key: &str| {
+            fields
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| serde_json::from_str::<&str>(v.get()).ok())
+                .unwrap_or("")
+        };
+        let (name, source) = (text_of("eventName"), text_of("eventSource"));
+        // The calls whose request and response name entities (and ConsoleLogin's result).
+        let bodies = entity::calls::reads_bodies(source, name);
+        let response = bodies || name == "ConsoleLogin";
         let mut tree = serde_json::Map::new();
         for (k, v) in &fields {
             let wanted = CLOUDTRAIL_FIELDS.contains(k)
                 || (response && *k == "responseElements")
-                || (credentials && *k == "requestParameters");
+                || (bodies && *k == "requestParameters");
             if wanted {
                 match serde_json::from_str::<Value>(v.get()) {
                     Ok(v) => tree.insert(k.to_string(), v),
@@ -492,6 +496,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn origin(n: u64) -> Origin {
+        Origin {
+            object: Arc::from("mem://test"),
+            position: n,
+        }
+    }
 
     #[test]
     fn detects_each_kind_by_content() {
@@ -513,6 +523,45 @@ mod tests {
         );
         assert_eq!(RecordKind::detect(&json!({"findings":[]})), None);
         assert_eq!(RecordKind::detect(&json!([1, 2])), None);
+    }
+
+    /// The fast CloudTrail reader and the whole tree say the same of every real event: the
+    /// calls whose bodies name entities are read in both.
+    #[test]
+    fn cloudtrail_read_in_part_agrees_with_the_whole_tree() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
+        let mut events: Vec<Value> = Vec::new();
+        for entry in std::fs::read_dir(format!("{dir}/stratus")).expect("stratus fixtures") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+            let list: Vec<Value> = serde_json::from_str(&text).expect("an array of events");
+            events.extend(list);
+        }
+        let lines =
+            std::fs::read_to_string(format!("{dir}/corpus/elastic-cloudtrail-events.jsonl"))
+                .expect("corpus");
+        events.extend(
+            lines
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).expect("json")),
+        );
+        assert!(events.len() > 70, "{} events", events.len());
+        let mut with_bodies = 0;
+        for (i, v) in events.into_iter().enumerate() {
+            let text = serde_json::to_string(&v).expect("compact").into_boxed_str();
+            let whole = Record::from_value(v, origin(i as u64), None).expect("a CloudTrail event");
+            let part = Record::from_cloudtrail_text(text, origin(i as u64), None)
+                .unwrap_or_else(|_| panic!("event {i} is read in part"));
+            assert_eq!(
+                (&part.summary, &part.entities, &part.principal, &part.ip),
+                (&whole.summary, &whole.entities, &whole.principal, &whole.ip),
+                "event {i}"
+            );
+            with_bodies += usize::from(part.entities.iter().any(|e| !e.role.is_actor()));
+        }
+        assert!(
+            with_bodies > 40,
+            "{with_bodies} events name something in their bodies"
+        );
     }
 
     #[test]

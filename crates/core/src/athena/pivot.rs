@@ -366,6 +366,10 @@ fn cloudtrail_match(target: &Entity) -> anyhow::Result<Vec<String>> {
             like(&js(r, "userIdentity.arn"), "%/", v, "")?,
             like(&js(r, "userIdentity.principalId"), "%:", v, "")?,
         ],
+        // Named in requests and responses of many shapes: the event's text holds them.
+        EntityKind::Instance | EntityKind::Resource => {
+            vec![format!("strpos(json_format({r}), {}) > 0", lit(v)?)]
+        }
     })
 }
 
@@ -534,6 +538,8 @@ fn guardduty_match(target: &Entity) -> anyhow::Result<Vec<String>> {
             v,
         )?,
         EntityKind::Session => vec![like(&js(l, &format!("{akd}.principalId")), "%:", v, "")?],
+        EntityKind::Instance => eq_any(&[js(l, "resource.instanceDetails.instanceId")], v)?,
+        EntityKind::Resource => vec![format!("strpos({l}, {}) > 0", lit(v)?)],
     })
 }
 
