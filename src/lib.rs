@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod demo;
+pub mod detect;
 pub mod entity;
 pub mod escape;
 pub mod evidence;

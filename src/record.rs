@@ -85,6 +85,9 @@ pub struct Record {
     /// The record's JSON, compact, keys in their order: about a tenth of the memory of the
     /// parsed tree, which is built again (`value()`) only for what is looked at.
     pub raw: Box<str>,
+    /// The detection rules it set off, highest level first (filled by the loader when it is
+    /// given rules; see `detect`).
+    pub detections: Vec<Arc<crate::detect::Hit>>,
 }
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request
@@ -221,6 +224,7 @@ impl Record {
             entities: Vec::new(),
             origin,
             raw: Box::from(""),
+            detections: Vec::new(),
         };
         match kind {
             RecordKind::GuardDuty => r.summarize_guardduty(value),
@@ -310,6 +314,7 @@ impl Record {
             + opt(&self.principal)
             + opt(&self.ip)
             + self.entities.capacity() * std::mem::size_of::<Entity>()
+            + self.detections.capacity() * std::mem::size_of::<usize>()
             + self
                 .entities
                 .iter()
