@@ -20,6 +20,8 @@ use crate::scope::{self, Scope};
 use crate::source::{self, AwsOptions, Source};
 use crate::walk;
 
+pub mod hunt;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "trawl",
@@ -177,6 +179,9 @@ pub enum Command {
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
     },
+    /// Every CloudTrail event a detection rule flags (built-in Sigma rules and your own), then
+    /// one line per rule: count, first and last seen, principals and IPs.
+    Hunt(hunt::HuntArgs),
     /// Athena: table DDL, a query, the pivot as SQL.
     Athena {
         #[command(subcommand)]
@@ -496,6 +501,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
         }
+        Some(Command::Hunt(args)) => hunt::run(&global, args).await,
         Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
