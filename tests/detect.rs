@@ -489,9 +489,18 @@ fn a_broken_rule_file_is_a_warning_and_the_rest_still_loads() {
     )
     .unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a rule").unwrap();
+    // A title that would drive the terminal.
+    std::fs::write(
+        dir.path().join("hostile.yml"),
+        good.replace(
+            "title: AWS CloudTrail Important Change",
+            "title: \"Trail \\e[2Jcleared\"",
+        ),
+    )
+    .unwrap();
     let mut set = RuleSet::new();
     let report = set.add_path(dir.path());
-    assert_eq!(report.added, 1);
+    assert_eq!(report.added, 2);
     assert_eq!(report.other_log_sources, 1);
     let warned: Vec<(String, String)> = report
         .warnings
@@ -540,9 +549,11 @@ fn a_broken_rule_file_is_a_warning_and_the_rest_still_loads() {
         .iter()
         .map(|d| d["file"].as_str().unwrap())
         .collect();
-    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files.len(), 3, "{files:?}");
     assert!(files.contains(&"builtin/aws_cloudtrail_logging_stopped.yml"));
     assert!(files.iter().any(|f| f.ends_with("good.yml")));
+    assert!(!r.stdout.contains('\u{1b}') && !r.stderr.contains('\u{1b}'));
+    assert!(r.stderr.contains("Trail \\u001b[2Jcleared"), "{}", r.stderr);
 }
 
 #[test]

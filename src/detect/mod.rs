@@ -285,10 +285,23 @@ impl RuleSet {
 
     /// The rules an event named `name` from `source` could match (sorted, without repeats).
     /// `source` is asked only when some rule is indexed by source alone.
-    fn candidates<'a>(&self, name: &str, source: impl FnOnce() -> Option<String>) -> Vec<u32> {
+    fn candidates(&self, name: &str, source: impl FnOnce() -> Option<String>) -> Vec<u32> {
         let mut out: Vec<u32> = self.always.clone();
-        let lower = name.to_lowercase();
-        if let Some(v) = self.by_name.get(&lower) {
+        // Every event is looked up: short ASCII names (all of AWS's) are lowercased in place.
+        let mut buf = [0u8; 64];
+        let owned;
+        let lower: &str = match buf.get_mut(..name.len()) {
+            Some(b) if name.is_ascii() => {
+                b.copy_from_slice(name.as_bytes());
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b).unwrap_or_default()
+            }
+            _ => {
+                owned = name.to_lowercase();
+                &owned
+            }
+        };
+        if let Some(v) = self.by_name.get(lower) {
             out.extend(v);
         }
         out.extend(

@@ -368,7 +368,7 @@ impl FieldMatch {
         let values = self.field.values(event);
         let one = |p: &Pattern| match p {
             Pattern::Null => values.iter().all(|v| v.is_null()),
-            Pattern::Exists(want) => !values.is_empty() == *want,
+            Pattern::Exists(want) => values.is_empty() != *want,
             p => values.iter().any(|v| p.test(v, event)),
         };
         if self.all {
