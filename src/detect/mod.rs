@@ -15,7 +15,7 @@ mod pattern;
 mod rule;
 mod yaml;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
