@@ -56,28 +56,20 @@ fn tokens(text: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
-/// Whether `name` matches a search-identifier pattern (`selection*`, `filter_*_main`).
+/// Whether `name` matches a search-identifier pattern (`selection*`, `filter_*_main`), with the
+/// same wildcard matcher as values (no backtracking blow-up on hostile patterns).
 fn wildcard(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, rest)) => {
-            let Some(tail) = name.strip_prefix(head) else {
-                return false;
-            };
-            if rest.is_empty() {
-                return true;
-            }
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| wildcard(rest, &tail[i..]))
-        }
-    }
+    super::pattern::Glob::parse(pattern, true).matches(name)
 }
+
+/// How deep parentheses and `not`s may nest: real conditions use two or three levels.
+const MAX_DEPTH: usize = 64;
 
 struct Parser<'a> {
     toks: Vec<Tok>,
     at: usize,
     names: &'a [String],
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -115,11 +107,18 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<Cond, String> {
-        if self.peek_word().as_deref() == Some("not") {
-            self.at += 1;
-            return Ok(Cond::Not(Box::new(self.not()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested deeper than {MAX_DEPTH} levels"));
         }
-        self.primary()
+        let c = if self.peek_word().as_deref() == Some("not") {
+            self.at += 1;
+            self.not().map(|c| Cond::Not(Box::new(c)))
+        } else {
+            self.primary()
+        };
+        self.depth -= 1;
+        c
     }
 
     fn primary(&mut self) -> Result<Cond, String> {
@@ -195,6 +194,7 @@ pub fn parse(text: &str, names: &[String]) -> Result<Cond, String> {
         toks: tokens(text)?,
         at: 0,
         names,
+        depth: 0,
     };
     let c = p.or()?;
     if p.at < p.toks.len() {
@@ -260,5 +260,13 @@ mod tests {
         assert!(err("1 of nothing*").contains("names no search"));
         assert!(err("2 of selection*").contains("not supported"));
         assert!(err("selection selection").contains("unexpected text"));
+        assert!(err(&format!("{}selection", "(".repeat(10_000))).contains("deeper"));
+        assert!(err(&format!("{}selection", "not ".repeat(10_000))).contains("deeper"));
+        // Exponential for a backtracking matcher; answered at once.
+        let hostile = format!("1 of {}b", "*a".repeat(40));
+        let long = ["a".repeat(80)];
+        assert!(parse(&hostile, &long)
+            .unwrap_err()
+            .contains("names no search"));
     }
 }
