@@ -166,3 +166,28 @@ pub fn entities(data: &[u8]) {
     };
     let _ = Record::from_value(v, origin, None);
 }
+
+/// Any text as a Sigma rule file, then as the detection of a CloudTrail rule (so the condition
+/// and modifier parsers are reached without first finding the header); a rule that reads is run
+/// on a real-shaped event. Never a panic, never a hang.
+pub fn sigma_rule(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let header =
+        "title: t\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n";
+    let event = serde_json::json!({
+        "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey",
+        "recipientAccountId": "111122223333", "sourceIPAddress": "203.0.113.66",
+        "userIdentity": {"type": "IAMUser", "userName": "bob", "arn": "arn:aws:iam::111122223333:user/bob"},
+        "requestParameters": {"userName": "alice", "items": [{"n": 1}, {"n": "x"}, null]},
+        "errorCode": null,
+    });
+    for candidate in [text.to_string(), format!("{header}{text}")] {
+        let mut set = trawl_core::detect::RuleSet::new();
+        let report = set.add_text("fuzz.yml", &candidate);
+        assert_eq!(
+            report.added + report.other_log_sources + report.warnings.len(),
+            1
+        );
+        let _ = set.evaluate_value(&event);
+    }
+}

@@ -22,6 +22,7 @@ use crate::walk;
 
 pub mod athena;
 pub mod bench;
+pub mod hunt;
 pub mod whois;
 
 #[derive(Debug, Parser)]
@@ -194,6 +195,9 @@ pub enum Command {
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
     },
+    /// Every CloudTrail event a detection rule flags (built-in Sigma rules and your own), then
+    /// one line per rule: count, first and last seen, principals and IPs.
+    Hunt(hunt::HuntArgs),
     /// Athena: table DDL, a query, the pivot as SQL.
     Athena {
         #[command(subcommand)]
@@ -554,6 +558,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             args,
         }) => whois::run(&global, format, filters, args).await,
         Some(Command::Athena { command }) => athena::run(&global, command).await,
+        Some(Command::Hunt(args)) => hunt::run(&global, args).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Rendered first: the generator panics when its writer fails (`| head`).

@@ -3,7 +3,7 @@
 //! over it.
 
 pub use trawl_core::{
-    athena, config, decode, dedup, demo, entity, escape, evidence, identity, layout, load,
+    athena, config, decode, dedup, demo, detect, entity, escape, evidence, identity, layout, load,
     parquet_guard, parquet_json, pivot, record, scope, source, text, walk,
 };
 

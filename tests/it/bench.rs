@@ -22,10 +22,15 @@ fn the_quick_benchmark_runs_and_agrees_with_jq() {
         "zcat_s",
         "zcat_jq_s",
         "trawl_load_index_s",
+        "trawl_load_index_detect_s",
         "trawl_pivot_cli_s",
         "lookup_1m_ms",
     ] {
         assert!(report[k].as_f64().unwrap() > 0.0, "{k}");
     }
     assert!(r.stdout.contains("ratio to zcat"));
+    assert!(r.stdout.contains("load + index + detection (built-in)"));
+    assert!(report["detect_overhead"].is_f64());
+    // The generated day is routine traffic: no built-in rule fires on it.
+    assert_eq!(report["flagged_records"], 0);
 }

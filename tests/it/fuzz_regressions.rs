@@ -50,6 +50,14 @@ fn entity_crashes_stay_fixed() {
     replay("entity", harness::entities);
 }
 
+#[test]
+fn sigma_rule_crashes_stay_fixed() {
+    assert!(
+        replay("sigma_rule", harness::sigma_rule) >= 2,
+        "the seeds are replayed"
+    );
+}
+
 /// The parquet crate panics on these (one file per panic site it was found at); trawl reports
 /// each as a fatal problem with the object instead.
 #[test]

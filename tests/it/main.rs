@@ -10,6 +10,7 @@ mod bench;
 mod cache;
 mod config;
 mod corpus;
+mod detect;
 mod encryption;
 mod faults;
 mod fuzz_regressions;

@@ -17,6 +17,9 @@
 //!
 //! [athena]
 //! workgroup = "ir"
+//!
+//! [detect]
+//! rules = ["~/sigma/rules/cloud/aws"]   # Sigma rules beside the built-in pack
 //! ```
 //!
 //! The core knows nothing about terminals: keys stay strings here, read by the screen's keymap.
@@ -48,6 +51,8 @@ pub struct Config {
     pub pivot: PivotConfig,
     #[serde(default)]
     pub athena: AthenaConfig,
+    #[serde(default)]
+    pub detect: DetectConfig,
     /// The file this was read from (none when there was no file).
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -88,6 +93,30 @@ pub struct AthenaConfig {
     pub security_lake_version: Option<String>,
     /// Bytes a widened pivot may scan on screen before trawl asks first.
     pub byte_budget: Option<u64>,
+}
+
+/// The `[detect]` section: where Sigma rules beyond the built-in pack are.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DetectConfig {
+    /// Folders (searched recursively) or files of Sigma rules for CloudTrail.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+impl DetectConfig {
+    /// The rule paths, read as if typed on the command line (relative to the current folder),
+    /// except that a leading `~/` is the home folder.
+    pub fn rule_paths(&self) -> Vec<PathBuf> {
+        let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+        self.rules
+            .iter()
+            .map(|r| match (r.strip_prefix("~/"), &home) {
+                (Some(rest), Some(h)) => Path::new(h).join(rest),
+                _ => PathBuf::from(r),
+            })
+            .collect()
+    }
 }
 
 impl AthenaConfig {
@@ -321,6 +350,9 @@ guardduty_table = "gd"
 security_lake_region = "us-east-1"
 security_lake_version = "2_0"
 byte_budget = 1000000
+
+[detect]
+rules = ["./sigma", "/opt/rules/aws_cloudtrail_x.yml"]
 "#;
 
     #[test]
@@ -349,6 +381,13 @@ byte_budget = 1000000
                 byte_budget: Some(1_000_000),
             }
         );
+        assert_eq!(
+            c.detect.rule_paths(),
+            vec![
+                PathBuf::from("./sigma"),
+                PathBuf::from("/opt/rules/aws_cloudtrail_x.yml")
+            ]
+        );
     }
 
     #[test]
@@ -361,6 +400,7 @@ byte_budget = 1000000
         assert_eq!(c.workspaces.len(), 2);
         assert_eq!(c.pivot_window(), Ok(chrono::Duration::days(7)));
         assert!(c.athena.byte_budget.is_some() && c.athena.security_lake_version.is_some());
+        assert_eq!(c.detect.rules.len(), 1);
     }
 
     #[test]
@@ -385,6 +425,7 @@ byte_budget = 1000000
             ("[workspace]\nprod = [\"./lake\"]\n", "workspace", "line 1"),
             ("theme = \"dark\"\nthem = \"light\"\n", "them", "line 2"),
             ("[pivot]\nwindw = \"7d\"\n", "windw", "line 2"),
+            ("[detect]\nrule = [\"./r\"]\n", "rule", "line 2"),
             ("[pivot]\nwindow = \"7 days\"\n", "[pivot] window", "7 days"),
             ("[pivot]\nwindow = \"0d\"\n", "[pivot] window", "0d"),
             (

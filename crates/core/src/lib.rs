@@ -7,6 +7,7 @@ pub mod config;
 pub mod decode;
 pub mod dedup;
 pub mod demo;
+pub mod detect;
 pub mod entity;
 pub mod escape;
 pub mod evidence;

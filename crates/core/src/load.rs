@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use futures::stream::{self, StreamExt};
 
 use crate::decode::{self, Item, Limits, Problem};
+use crate::detect::RuleSet;
 use crate::layout::Partition;
 use crate::record::{Origin, Record};
 use crate::scope::Scope;
@@ -27,6 +28,8 @@ pub struct LoadOptions {
     pub keep: Option<Keep>,
     /// A test on a record's raw text that every wanted record passes; others are not parsed.
     pub prefilter: Option<RawFilter>,
+    /// Detection rules run on each record in scope, its hits kept in `Record::detections`.
+    pub rules: Option<Arc<RuleSet>>,
 }
 
 pub type Keep = Arc<dyn Fn(&Record) -> bool + Send + Sync>;
@@ -41,6 +44,7 @@ impl Default for LoadOptions {
             cancel: CancellationToken::new(),
             keep: None,
             prefilter: None,
+            rules: None,
         }
     }
 }
@@ -249,6 +253,7 @@ struct Collector {
     cancel: CancellationToken,
     keep: Option<Keep>,
     prefilter: Option<RawFilter>,
+    rules: Option<Arc<RuleSet>>,
 }
 
 impl Collector {
@@ -266,6 +271,7 @@ impl Collector {
             cancel: opts.cancel.clone(),
             keep: opts.keep.clone(),
             prefilter: opts.prefilter.clone(),
+            rules: opts.rules.clone(),
         }
     }
 
@@ -319,8 +325,15 @@ impl Collector {
         }
     }
 
-    fn keep(&mut self, r: Record) {
-        if self.scope.admits(&r) && self.keep.as_ref().is_none_or(|k| k(&r)) {
+    fn keep(&mut self, mut r: Record) {
+        if !self.scope.admits(&r) {
+            return;
+        }
+        // Before `keep`, so that a caller may keep records by their hits.
+        if let Some(rules) = &self.rules {
+            r.detections = rules.evaluate(&r);
+        }
+        if self.keep.as_ref().is_none_or(|k| k(&r)) {
             self.result.records.push(r);
         }
     }

@@ -87,6 +87,9 @@ pub struct Record {
     pub raw: Box<str>,
     /// The other objects the same record was delivered in (see `dedup`).
     pub also: Vec<Origin>,
+    /// The detection rules it set off, highest level first (filled by the loader when it is
+    /// given rules; see `detect`).
+    pub detections: Vec<Arc<crate::detect::Hit>>,
 }
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request
@@ -224,6 +227,7 @@ impl Record {
             origin,
             raw: Box::from(""),
             also: Vec::new(),
+            detections: Vec::new(),
         };
         match kind {
             RecordKind::GuardDuty => r.summarize_guardduty(value),
@@ -317,6 +321,7 @@ impl Record {
             + opt(&self.principal)
             + opt(&self.ip)
             + self.entities.capacity() * std::mem::size_of::<Entity>()
+            + self.detections.capacity() * std::mem::size_of::<usize>()
             + self
                 .entities
                 .iter()
