@@ -20,6 +20,8 @@ use crate::scope::{self, Scope};
 use crate::source::{self, AwsOptions, Source};
 use crate::walk;
 
+pub mod verify;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "trawl",
@@ -176,6 +178,20 @@ pub enum Command {
         /// principal:, account:, user:).
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
         args: Vec<String>,
+    },
+    /// CloudTrail log file integrity: every CloudTrail object checked against the signed digests.
+    Verify {
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        filters: Filters,
+        /// The public keys, as `aws cloudtrail list-public-keys` prints them (repeatable: keys
+        /// are regional), for copies checked offline; else CloudTrail ListPublicKeys is asked.
+        #[arg(long, value_name = "FILE")]
+        public_keys: Vec<PathBuf>,
+        /// s3://bucket[/prefix], a folder, one object, or @NAME (a workspace of the config file).
+        #[arg(required = true)]
+        sources: Vec<String>,
     },
     /// Athena: table DDL, a query, the pivot as SQL.
     Athena {
@@ -497,6 +513,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             incomplete(&loaded)
         }
         Some(Command::Athena { command }) => crate::athena::run(&global, command).await,
+        Some(Command::Verify {
+            format,
+            filters,
+            public_keys,
+            sources,
+        }) => verify::run(&global, format, &filters, &public_keys, sources).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Rendered first: the generator panics when its writer fails (`| head`).

@@ -23,4 +23,5 @@ pub mod record;
 pub mod scope;
 pub mod source;
 pub mod tui;
+pub mod verify;
 pub mod walk;
