@@ -589,7 +589,7 @@ fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::
         "Demo lake written to {} ({} objects, {} bytes).\n\n\
          The story: on {day} the address {ip} probes an instance in account {acct}, then uses the\n\
          instance role's temporary key {key} from outside AWS and creates a backdoor user.\n\n\
-         Try:\n  trawl {all}\n  trawl ls {all}\n  trawl records --since {day} --until {day} --kind guardduty {all}\n  trawl pivot {all} {ip}\n  trawl pivot {all} {key}",
+         Try:\n  trawl {all}\n  trawl ls {all}\n  trawl records --since {day} --until {day} --kind guardduty {all}\n  trawl pivot {all} {ip}\n  trawl pivot {all} {key}\n  trawl verify --public-keys {keys} {trail}",
         lake.root.display(),
         lake.objects,
         lake.bytes,
@@ -597,6 +597,8 @@ fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::
         ip = story::ATTACKER_IP,
         acct = story::PROD_ACCOUNT,
         key = story::STOLEN_KEY,
+        keys = lake.public_keys().display(),
+        trail = sources[0],
     )?;
     Ok(())
 }

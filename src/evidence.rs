@@ -382,6 +382,54 @@ mod tests {
     }
 
     #[test]
+    fn cloudtrail_records_carry_their_objects_integrity_and_the_export_counts_it() {
+        let dir = std::env::temp_dir().join(format!("trawl-evidence-i-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (rec("s3://b/a.json.gz", 0), rec("s3://b/b.json.gz", 1));
+        let mut integrity = Integrities::new();
+        integrity.insert(
+            Arc::from("s3://b/a.json.gz"),
+            Integrity {
+                status: Status::Tampered,
+                digest: Some("s3://b/d.json.gz".into()),
+                fingerprint: Some("31e8b5433410dfb61a9dc45cc65b22ff".into()),
+            },
+        );
+        let ctx = Context::default();
+        let path = dir.join("out.jsonl");
+        let w = export_with(&path, [&a, &b], &Objects::new(), &integrity, &ctx).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["integrity"]["status"], "tampered");
+        assert_eq!(lines[0]["integrity"]["digest"], "s3://b/d.json.gz");
+        assert_eq!(
+            lines[0]["integrity"]["fingerprint"],
+            "31e8b5433410dfb61a9dc45cc65b22ff"
+        );
+        assert!(
+            lines[1].get("integrity").is_none(),
+            "nothing said when nothing is known"
+        );
+        assert_eq!(w.integrity.by_status[&Status::Tampered], 1);
+        assert_eq!(w.integrity.unchecked, 1);
+        assert_eq!(
+            w.integrity.summary().unwrap(),
+            "CloudTrail integrity: 1 tampered, 1 not checked"
+        );
+        let csv = dir.join("out.csv");
+        export_with(&csv, [&a], &Objects::new(), &integrity, &ctx).unwrap();
+        let row = std::fs::read_to_string(&csv).unwrap();
+        assert!(
+            row.contains(",tampered,s3://b/d.json.gz,31e8b5433410dfb61a9dc45cc65b22ff,\"{"),
+            "{row}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn default_names_do_not_overwrite() {
         let dir = std::env::temp_dir().join(format!("trawl-evidence-n-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
