@@ -479,17 +479,26 @@ pub(super) async fn check(
     for (i, _, _) in &to_verify {
         let n = &nodes[*i];
         let f = n.file.as_ref().expect("parsed");
-        let start = parse_time(&f.digest_start_time).or_else(|| parse_time(&f.digest_end_time));
-        let end = parse_time(&f.digest_end_time);
-        if let (Some(s), Some(e)) = (start, end) {
-            let span = spans.entry(region_of(n)).or_insert((s, e));
-            span.0 = span.0.min(s);
-            span.1 = span.1.max(e);
-        } else {
+        // A backfill digest (`…_backfill.json.gz`) is signed when it is made, later than its hour.
+        let backfill = n
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("backfill-generation-timestamp"))
+            .and_then(|t| parse_time(t));
+        let times: Vec<DateTime<Utc>> = [&f.digest_start_time, &f.digest_end_time]
+            .into_iter()
+            .filter_map(|t| parse_time(t))
+            .chain(backfill)
+            .collect();
+        let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) else {
             spans
                 .entry(region_of(n))
                 .or_insert((Utc::now(), Utc::now()));
-        }
+            continue;
+        };
+        let span = spans.entry(region_of(n)).or_insert((*lo, *hi));
+        span.0 = span.0.min(*lo);
+        span.1 = span.1.max(*hi);
     }
     let mut keys_by_region: HashMap<String, Result<HashMap<String, rsa::PublicKey>, String>> =
         HashMap::new();
