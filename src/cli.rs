@@ -567,8 +567,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect();
+            // The demo key's public half, apart from the lake: keys never come with the logs.
+            let keys = global.cache_dir().join(crate::demo::PUBLIC_KEYS);
+            std::fs::create_dir_all(global.cache_dir())
+                .and_then(|()| std::fs::write(&keys, crate::demo::public_keys_json()))
+                .with_context(|| format!("writing {}", keys.display()))?;
             if no_tui || !std::io::stdout().is_terminal() {
-                print_demo_help(&lake, &sources)?;
+                print_demo_help(&lake, &sources, &keys)?;
                 return Ok(());
             }
             crate::tui::run(global, sources, false).await
@@ -580,7 +585,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::Result<()> {
+fn print_demo_help(
+    lake: &crate::demo::DemoLake,
+    sources: &[String],
+    keys: &std::path::Path,
+) -> anyhow::Result<()> {
     use crate::demo::story;
     let mut out = std::io::stdout().lock();
     let all = sources.join(" ");
@@ -597,7 +606,7 @@ fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::
         ip = story::ATTACKER_IP,
         acct = story::PROD_ACCOUNT,
         key = story::STOLEN_KEY,
-        keys = lake.public_keys().display(),
+        keys = keys.display(),
         trail = sources[0],
     )?;
     Ok(())

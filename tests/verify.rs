@@ -765,13 +765,18 @@ fn the_demo_lake_ships_valid_digests() {
     let r =
         common::run(common::trawl().args(["demo", "--no-tui", "--dir", lake.to_str().unwrap()]));
     assert_eq!(r.status, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("--public-keys"), "{}", r.stdout);
-    let r = common::run(common::trawl().args([
-        "verify",
-        "--public-keys",
-        lake.join("public-keys.json").to_str().unwrap(),
-        lake.join("org-trail").to_str().unwrap(),
-    ]));
+    // The help says how: `trawl verify --public-keys KEYS TRAIL`, keys apart from the lake.
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("trawl verify --public-keys"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words.len(), 5, "{line}");
+    let (keys, trail) = (words[3], words[4]);
+    assert!(!Path::new(keys).starts_with(&lake), "{keys}");
+    assert_eq!(Path::new(trail), lake.join("org-trail"));
+    let r = common::run(common::trawl().args(["verify", "--public-keys", keys, trail]));
     assert_eq!(r.status, 0, "{}", r.stderr);
     let n = trawl::demo::story::CLOUDTRAIL_OBJECTS;
     assert!(

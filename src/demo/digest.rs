@@ -6,8 +6,9 @@
 //! only an empty newest digest is left without its signature.
 //!
 //! The key below is a demo key, not a secret: anyone can read it here, so nothing it signs
-//! proves anything outside the demo. `public-keys.json` beside the buckets holds its public half
-//! in the form `aws cloudtrail list-public-keys` prints, for `trawl verify --public-keys`.
+//! proves anything outside the demo. [`public_keys_json`] is its public half in the form `aws
+//! cloudtrail list-public-keys` prints, for `trawl verify --public-keys`; `trawl demo` writes it
+//! apart from the lake, as real keys come from AWS and never with the logs.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
@@ -21,8 +22,8 @@ use sha2::Sha256;
 use super::story::ORG_TRAIL_BUCKET;
 use crate::verify::digest::{hex, sign};
 
-/// Where the demo key's public half is written, under the lake's root.
-pub const PUBLIC_KEYS: &str = "public-keys.json";
+/// The file name `trawl demo` gives the demo key's public half (in the cache directory).
+pub const PUBLIC_KEYS: &str = "demo-public-keys.json";
 
 /// The demo's signing key: a demo key, not a secret (see the module's comment).
 const DEMO_KEY_PEM: &str = r"-----BEGIN RSA PRIVATE KEY-----
@@ -81,11 +82,18 @@ fn demo_key() -> &'static DemoKey {
     })
 }
 
-impl super::DemoLake {
-    /// The demo key's public half (`--public-keys` for `trawl verify`).
-    pub fn public_keys(&self) -> std::path::PathBuf {
-        self.root.join(PUBLIC_KEYS)
-    }
+/// The demo key's public half, as `aws cloudtrail list-public-keys` prints a key list.
+pub fn public_keys_json() -> String {
+    let key = demo_key();
+    let list = json!({"PublicKeyList": [{
+        "Value": crate::base64::encode(&key.public_der),
+        "ValidityStartTime": "2024-04-01T00:00:00+00:00",
+        "ValidityEndTime": "2024-07-01T00:00:00+00:00",
+        "Fingerprint": key.fingerprint,
+    }]});
+    let mut text = serde_json::to_string_pretty(&list).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 fn gunzip(data: &[u8]) -> io::Result<Vec<u8>> {
@@ -173,8 +181,8 @@ fn span(text: &[u8]) -> io::Result<(Option<String>, Option<String>)> {
     ))
 }
 
-/// Turns the placeholder digests `files` holds into real, chained and signed ones, adds the
-/// closing digests of each chain and `public-keys.json`.
+/// Turns the placeholder digests `files` holds into real, chained and signed ones, and adds the
+/// closing digests of each chain.
 pub(super) fn seal(files: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
     let bucket_prefix = format!("{ORG_TRAIL_BUCKET}/");
     let mut logs: BTreeMap<String, Log> = BTreeMap::new();
@@ -315,14 +323,5 @@ pub(super) fn seal(files: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
         }
     }
     files.extend(new_files);
-    let list = json!({"PublicKeyList": [{
-        "Value": crate::base64::encode(&key.public_der),
-        "ValidityStartTime": "2024-04-01T00:00:00+00:00",
-        "ValidityEndTime": "2024-07-01T00:00:00+00:00",
-        "Fingerprint": key.fingerprint,
-    }]});
-    let mut text = serde_json::to_vec_pretty(&list)?;
-    text.push(b'\n');
-    files.push((PUBLIC_KEYS.to_string(), text));
     Ok(())
 }
