@@ -23,6 +23,7 @@ use crate::walk;
 pub mod athena;
 pub mod bench;
 pub mod hunt;
+pub mod verify;
 pub mod whois;
 
 #[derive(Debug, Parser)]
@@ -198,6 +199,20 @@ pub enum Command {
     /// Every CloudTrail event a detection rule flags (built-in Sigma rules and your own), then
     /// one line per rule: count, first and last seen, principals and IPs.
     Hunt(hunt::HuntArgs),
+    /// CloudTrail log file integrity: every CloudTrail object checked against the signed digests.
+    Verify {
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        filters: Filters,
+        /// The public keys, as `aws cloudtrail list-public-keys` prints them (repeatable: keys
+        /// are regional), for copies checked offline; else CloudTrail ListPublicKeys is asked.
+        #[arg(long, value_name = "FILE")]
+        public_keys: Vec<PathBuf>,
+        /// s3://bucket[/prefix], a folder, one object, or @NAME (a workspace of the config file).
+        #[arg(required = true)]
+        sources: Vec<String>,
+    },
     /// Athena: table DDL, a query, the pivot as SQL.
     Athena {
         #[command(subcommand)]
@@ -559,6 +574,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => whois::run(&global, format, filters, args).await,
         Some(Command::Athena { command }) => athena::run(&global, command).await,
         Some(Command::Hunt(args)) => hunt::run(&global, args).await,
+        Some(Command::Verify {
+            format,
+            filters,
+            public_keys,
+            sources,
+        }) => verify::run(&global, format, &filters, &public_keys, sources).await,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Rendered first: the generator panics when its writer fails (`| head`).
@@ -603,8 +624,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect();
+            // The demo key's public half, apart from the lake: keys never come with the logs.
+            let keys = global.cache_dir().join(crate::demo::PUBLIC_KEYS);
+            std::fs::create_dir_all(global.cache_dir())
+                .and_then(|()| std::fs::write(&keys, crate::demo::public_keys_json()))
+                .with_context(|| format!("writing {}", keys.display()))?;
             if no_tui || !std::io::stdout().is_terminal() {
-                print_demo_help(&lake, &sources)?;
+                print_demo_help(&lake, &sources, &keys)?;
                 return Ok(());
             }
             crate::tui::run(global.screen(sources, false)).await
@@ -616,7 +642,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::Result<()> {
+fn print_demo_help(
+    lake: &crate::demo::DemoLake,
+    sources: &[String],
+    keys: &std::path::Path,
+) -> anyhow::Result<()> {
     use crate::demo::story;
     let mut out = std::io::stdout().lock();
     let all = sources.join(" ");
@@ -625,7 +655,7 @@ fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::
         "Demo lake written to {} ({} objects, {} bytes).\n\n\
          The story: on {day} the address {ip} probes an instance in account {acct}, then uses the\n\
          instance role's temporary key {key} from outside AWS and creates a backdoor user.\n\n\
-         Try:\n  trawl {all}\n  trawl ls {all}\n  trawl records --since {day} --until {day} --kind guardduty {all}\n  trawl pivot {all} {ip}\n  trawl pivot {all} {key}",
+         Try:\n  trawl {all}\n  trawl ls {all}\n  trawl records --since {day} --until {day} --kind guardduty {all}\n  trawl pivot {all} {ip}\n  trawl pivot {all} {key}\n  trawl verify --public-keys {keys} {trail}",
         lake.root.display(),
         lake.objects,
         lake.bytes,
@@ -633,6 +663,8 @@ fn print_demo_help(lake: &crate::demo::DemoLake, sources: &[String]) -> anyhow::
         ip = story::ATTACKER_IP,
         acct = story::PROD_ACCOUNT,
         key = story::STOLEN_KEY,
+        keys = keys.display(),
+        trail = sources[0],
     )?;
     Ok(())
 }

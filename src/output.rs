@@ -24,7 +24,7 @@ fn severity_text(r: &Record) -> String {
 }
 
 /// Cuts (by characters, not bytes) and escapes one table cell.
-fn cell(s: &str, width: usize) -> String {
+pub(crate) fn cell(s: &str, width: usize) -> String {
     let safe = for_terminal(s);
     let n = safe.chars().count();
     if n <= width {

@@ -22,4 +22,5 @@ mod tui;
 mod tui_json;
 mod tui_pivot;
 mod tui_tmux;
+mod verify;
 mod whois;

@@ -4,9 +4,10 @@
 //! found it; a `sha256sum`-style companion file fixes the file's content.
 //!
 //! The original record is written as JSON, never re-summarized: what the export holds is what
-//! the object held.
+//! the object held. A CloudTrail record whose object was verified (`crate::verify`) also carries
+//! the object's integrity status, the digest that lists it and that digest's key fingerprint.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,9 +15,10 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::record::Record;
+use crate::record::{Record, RecordKind};
 use crate::source::ObjectMeta;
 use crate::text::{csv_field, record_head, record_line, summary_cells};
+use crate::verify::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -46,6 +48,41 @@ pub struct Context {
 /// What the listing said of each object, by the URI records name it with.
 pub type Objects = HashMap<Arc<str>, ObjectMeta>;
 
+/// What log file integrity validation said of a CloudTrail object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integrity {
+    pub status: Status,
+    /// The digest that lists the object.
+    pub digest: Option<String>,
+    /// The fingerprint of the public key that signs that digest.
+    pub fingerprint: Option<String>,
+}
+
+/// Integrity by the URI records name their object with (see `verify::Report::integrities`).
+pub type Integrities = HashMap<Arc<str>, Integrity>;
+
+/// How many exported CloudTrail records had each integrity status, and how many were not checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntegrityCounts {
+    pub by_status: BTreeMap<Status, usize>,
+    pub unchecked: usize,
+}
+
+impl IntegrityCounts {
+    /// `CloudTrail integrity: 40 valid, 1 tampered, 3 not checked`; `None` without CloudTrail records.
+    pub fn summary(&self) -> Option<String> {
+        let mut parts: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.label()))
+            .collect();
+        if self.unchecked > 0 {
+            parts.push(format!("{} not checked", self.unchecked));
+        }
+        (!parts.is_empty()).then(|| format!("CloudTrail integrity: {}", parts.join(", ")))
+    }
+}
+
 /// The file written and what fixes it.
 #[derive(Debug, Clone)]
 pub struct Written {
@@ -54,9 +91,11 @@ pub struct Written {
     pub sha256: String,
     /// `<path>.sha256`, in the form `sha256sum -c` checks.
     pub checksum_path: PathBuf,
+    /// The CloudTrail records by their object's integrity status.
+    pub integrity: IntegrityCounts,
 }
 
-const CSV_COLUMNS: [&str; 16] = [
+const CSV_COLUMNS: [&str; 19] = [
     "object",
     "etag",
     "version_id",
@@ -72,6 +111,9 @@ const CSV_COLUMNS: [&str; 16] = [
     "ip",
     "query",
     "window",
+    "integrity",
+    "digest",
+    "fingerprint",
     "record",
 ];
 
@@ -96,6 +138,15 @@ impl<W: Write> Write for Hashing<W> {
 /// One record's evidence line (JSON Lines): the command line's record form plus provenance,
 /// the record itself last so the provenance reads first on a long line.
 pub fn evidence_line(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
+    line(r, meta, None, ctx)
+}
+
+fn line(
+    r: &Record,
+    meta: Option<&ObjectMeta>,
+    integrity: Option<&Integrity>,
+    ctx: &Context,
+) -> String {
     let mut v = record_head(r);
     let o = v.as_object_mut().expect("record_head is an object");
     o.insert("etag".into(), json!(meta.and_then(|m| m.etag.as_deref())));
@@ -108,10 +159,21 @@ pub fn evidence_line(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> St
     o.insert("position".into(), json!(r.origin.position));
     o.insert("query".into(), json!(ctx.query));
     o.insert("window".into(), json!(ctx.window));
+    if let Some(i) = integrity {
+        o.insert(
+            "integrity".into(),
+            json!({"status": i.status, "digest": i.digest, "fingerprint": i.fingerprint}),
+        );
+    }
     record_line(&v, r)
 }
 
-fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
+fn csv_row(
+    r: &Record,
+    meta: Option<&ObjectMeta>,
+    integrity: Option<&Integrity>,
+    ctx: &Context,
+) -> String {
     let mut fields = vec![
         r.origin.object.to_string(),
         meta.and_then(|m| m.etag.clone()).unwrap_or_default(),
@@ -123,7 +185,16 @@ fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
         r.time_string().unwrap_or_default(),
     ];
     fields.extend(summary_cells(r));
-    fields.extend([ctx.query.clone(), ctx.window.clone(), r.raw.to_string()]);
+    fields.extend([
+        ctx.query.clone(),
+        ctx.window.clone(),
+        integrity.map_or(String::new(), |i| i.status.to_string()),
+        integrity.and_then(|i| i.digest.clone()).unwrap_or_default(),
+        integrity
+            .and_then(|i| i.fingerprint.clone())
+            .unwrap_or_default(),
+        r.raw.to_string(),
+    ]);
     let cells: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
     cells.join(",")
 }
@@ -134,6 +205,17 @@ pub fn export<'a>(
     path: &Path,
     records: impl IntoIterator<Item = &'a Record>,
     objects: &Objects,
+    ctx: &Context,
+) -> io::Result<Written> {
+    export_with(path, records, objects, &Integrities::new(), ctx)
+}
+
+/// [`export`], each CloudTrail record with its object's integrity when `integrity` knows it.
+pub fn export_with<'a>(
+    path: &Path,
+    records: impl IntoIterator<Item = &'a Record>,
+    objects: &Objects,
+    integrity: &Integrities,
     ctx: &Context,
 ) -> io::Result<Written> {
     let format = Format::for_path(path);
@@ -149,19 +231,27 @@ pub fn export<'a>(
         hash: Sha256::new(),
     };
     let mut n = 0;
+    let mut counts = IntegrityCounts::default();
     let result = (|| {
         if format == Format::Csv {
             writeln!(out, "{}", CSV_COLUMNS.join(","))?;
         }
         for r in records {
             let meta = objects.get(&r.origin.object);
+            let checked = integrity.get(&r.origin.object);
+            if r.kind == RecordKind::CloudTrail {
+                match checked {
+                    Some(i) => *counts.by_status.entry(i.status).or_default() += 1,
+                    None => counts.unchecked += 1,
+                }
+            }
             match format {
                 Format::Jsonl => {
                     // `\u` escapes for control and bidi characters are the same JSON text, and
                     // keep the file safe to `cat` on a terminal.
-                    writeln!(out, "{}", evidence_line(r, meta, ctx))?;
+                    writeln!(out, "{}", line(r, meta, checked, ctx))?;
                 }
-                Format::Csv => writeln!(out, "{}", csv_row(r, meta, ctx))?,
+                Format::Csv => writeln!(out, "{}", csv_row(r, meta, checked, ctx))?,
             }
             n += 1;
         }
@@ -186,6 +276,7 @@ pub fn export<'a>(
         records: n,
         sha256,
         checksum_path,
+        integrity: counts,
     })
 }
 
@@ -286,6 +377,54 @@ mod tests {
         assert!(
             !row.contains('\u{1b}'),
             "no raw escape reaches a spreadsheet"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn cloudtrail_records_carry_their_objects_integrity_and_the_export_counts_it() {
+        let dir = std::env::temp_dir().join(format!("trawl-evidence-i-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (rec("s3://b/a.json.gz", 0), rec("s3://b/b.json.gz", 1));
+        let mut integrity = Integrities::new();
+        integrity.insert(
+            Arc::from("s3://b/a.json.gz"),
+            Integrity {
+                status: Status::Tampered,
+                digest: Some("s3://b/d.json.gz".into()),
+                fingerprint: Some("31e8b5433410dfb61a9dc45cc65b22ff".into()),
+            },
+        );
+        let ctx = Context::default();
+        let path = dir.join("out.jsonl");
+        let w = export_with(&path, [&a, &b], &Objects::new(), &integrity, &ctx).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["integrity"]["status"], "tampered");
+        assert_eq!(lines[0]["integrity"]["digest"], "s3://b/d.json.gz");
+        assert_eq!(
+            lines[0]["integrity"]["fingerprint"],
+            "31e8b5433410dfb61a9dc45cc65b22ff"
+        );
+        assert!(
+            lines[1].get("integrity").is_none(),
+            "nothing said when nothing is known"
+        );
+        assert_eq!(w.integrity.by_status[&Status::Tampered], 1);
+        assert_eq!(w.integrity.unchecked, 1);
+        assert_eq!(
+            w.integrity.summary().unwrap(),
+            "CloudTrail integrity: 1 tampered, 1 not checked"
+        );
+        let csv = dir.join("out.csv");
+        export_with(&csv, [&a], &Objects::new(), &integrity, &ctx).unwrap();
+        let row = std::fs::read_to_string(&csv).unwrap();
+        assert!(
+            row.contains(",tampered,s3://b/d.json.gz,31e8b5433410dfb61a9dc45cc65b22ff,\"{"),
+            "{row}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

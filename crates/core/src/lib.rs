@@ -21,4 +21,5 @@ pub mod record;
 pub mod scope;
 pub mod source;
 pub mod text;
+pub mod verify;
 pub mod walk;

@@ -393,4 +393,11 @@ impl Store for CachedStore {
     async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<bytes::Bytes, StoreError> {
         self.inner.get_range(key, start, len).await
     }
+
+    async fn user_metadata(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, String>>, StoreError> {
+        self.inner.user_metadata(key).await
+    }
 }

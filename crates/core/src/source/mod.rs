@@ -18,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
+pub use body::error_chain;
 pub use cache::CachedStore;
 pub use local::LocalStore;
 pub use ranged::RangeReader;
@@ -126,6 +127,15 @@ pub trait Store: Send + Sync {
     /// The file behind a key when the store is local, so decoders can read it without a runtime.
     fn local_path(&self, _key: &str) -> Option<PathBuf> {
         None
+    }
+
+    /// The object's user metadata (`x-amz-meta-NAME`, by NAME in lower case), where CloudTrail
+    /// keeps a digest's signature. `None` when the store keeps no metadata (a local copy).
+    async fn user_metadata(
+        &self,
+        _key: &str,
+    ) -> Result<Option<std::collections::HashMap<String, String>>, StoreError> {
+        Ok(None)
     }
 }
 

@@ -482,6 +482,26 @@ impl Store for S3Store {
             .map_err(|e| StoreError::new(&uri, FailureKind::Other, format!("body: {e}")))?;
         Ok(body.into_bytes())
     }
+
+    async fn user_metadata(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, String>>, StoreError> {
+        let out = self
+            .head_request(key)
+            .send()
+            .await
+            .map_err(|e| classify(&self.uri(key), e))
+            .map_err(|e| self.sse_c_hint(e))?;
+        // S3 names metadata case-insensitively; the SDK hands it over without the prefix.
+        let meta = out
+            .metadata()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        Ok(Some(meta))
+    }
 }
 
 /// One IAM policy statement, on one line, that grants `action` on `resource`.
