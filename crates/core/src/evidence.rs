@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::record::Record;
 use crate::source::ObjectMeta;
-use crate::text::{csv_field, record_head, record_line, summary_cells};
+use crate::text::{csv_field, detail_cells, record_head, record_line, summary_cells};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -56,7 +56,8 @@ pub struct Written {
     pub checksum_path: PathBuf,
 }
 
-const CSV_COLUMNS: [&str; 16] = [
+/// Columns are only ever added at the end: scripts read the others by position.
+const CSV_COLUMNS: [&str; 18] = [
     "object",
     "etag",
     "version_id",
@@ -73,6 +74,8 @@ const CSV_COLUMNS: [&str; 16] = [
     "query",
     "window",
     "record",
+    "error",
+    "resource",
 ];
 
 /// A writer that hashes what it writes.
@@ -124,6 +127,7 @@ fn csv_row(r: &Record, meta: Option<&ObjectMeta>, ctx: &Context) -> String {
     ];
     fields.extend(summary_cells(r));
     fields.extend([ctx.query.clone(), ctx.window.clone(), r.raw.to_string()]);
+    fields.extend(detail_cells(r));
     let cells: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
     cells.join(",")
 }
