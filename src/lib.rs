@@ -3,8 +3,8 @@
 //! over it.
 
 pub use trawl_core::{
-    athena, config, decode, demo, entity, escape, evidence, layout, load, parquet_guard,
-    parquet_json, pivot, record, scope, source, text, walk,
+    athena, config, count, decode, demo, entity, escape, evidence, layout, load, parquet_guard,
+    parquet_json, pivot, query, record, scope, source, text, walk,
 };
 
 pub mod cli;
