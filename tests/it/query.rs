@@ -464,3 +464,57 @@ fn an_empty_window_says_which_days_the_sources_hold() {
         r.stderr
     );
 }
+
+/// The issue's own case, from S3: a trail of 2021 asked for the last seven days.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_window_over_s3_names_the_first_and_last_day_of_the_trail() {
+    let Some(m) = moto() else { return };
+    let aws = aws(m).await;
+    let bucket = unique_bucket("old-trail");
+    let key = aws.kms_bucket(&bucket).await;
+    let event = |day: &str, region: &str| {
+        serde_json::json!({"Records": [{"eventVersion": "1.08", "eventSource": "iam.amazonaws.com",
+            "eventName": "ListUsers", "eventTime": format!("{day}T10:00:00Z"), "awsRegion": region,
+            "recipientAccountId": "111122223333"}]})
+    };
+    for (day, region) in [
+        ("2021-07-28", "us-east-1"),
+        ("2021-07-30", "eu-west-1"),
+        ("2021-08-02", "us-east-1"),
+    ] {
+        let (y, rest) = day.split_at(4);
+        let path = rest[1..].replace('-', "/");
+        let stamp = day.replace('-', "");
+        let k = format!(
+            "AWSLogs/111122223333/CloudTrail/{region}/{y}/{path}/111122223333_CloudTrail_{region}_{stamp}T1005Z_abcdefghijklmnop.json.gz"
+        );
+        let body = gzip(event(day, region).to_string().as_bytes());
+        aws.put_kms(&bucket, &k, body, &key).await;
+    }
+    // A digest holds no records: it does not stretch the days held.
+    let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2021/08/09/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20210809T110000Z.json.gz";
+    aws.put_kms(&bucket, digest, gzip(b"{}"), &key).await;
+
+    let url = format!("s3://{bucket}");
+    let ask = |extra: &[&str]| {
+        run(trawl()
+            .args(["records", "--since", "7d", "--endpoint-url", &m.endpoint])
+            .args(extra)
+            .arg(&url))
+    };
+    let r = ask(&[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr
+            .contains("; the sources hold 2021-07-28..2021-08-02"),
+        "{}",
+        r.stderr
+    );
+    let r = ask(&["--log-region", "eu-west-1"]);
+    assert!(
+        r.stderr.contains("; the sources hold 2021-07-30\n"),
+        "{}",
+        r.stderr
+    );
+}

@@ -2,13 +2,13 @@
 //! `trawl records --where` / `trawl pivot --where`.
 //!
 //! ```text
-//! event:CreateUser ip:203.0.113.66            terms separated by spaces: all must match
-//! error:AccessDenied OR error:*Unauthorized*   OR between terms (or groups) for alternatives
-//! (ip:203.0.113.66 OR key:ASIA…) -kind:ocsf    parentheses group; a leading - negates
-//! bucket:prod-customer-data resource:*         field:value; * means "has a value"
-//! sev:>=7   sev:high   time:>=2024-05-02T03    comparisons: >= > <= < (and = for exact)
-//! requestParameters.userName:bob              a dotted JSON path; arrays match when any element does
-//! backdoor   "Access Denied"   /^Put.*Policy$/ words, phrases and regexes over the whole record
+//! event:CreateUser ip:203.0.113.66              terms separated by spaces: all must match
+//! error:AccessDenied OR error:Unauthorized      OR between terms (or groups): either
+//! (ip:203.0.113.66 OR key:ASIA…) -kind:ocsf      parentheses group; a leading - negates
+//! bucket:=prod-customer-data resource:*          = for the whole value; * for any value
+//! sev:>=7   sev:high   time:>=2024-05-02T03      comparisons: >= > <= <
+//! requestParameters.userName:bob                a JSON path; arrays match when any element does
+//! svc-backup   "Access Denied"   /^Put.*Policy$/  words, phrases, regexes over the whole record
 //! ```
 //!
 //! - Terms are separated by spaces and must all match. `OR` (upper case) between two terms or
