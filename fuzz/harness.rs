@@ -46,6 +46,8 @@ type Summary<'a> = (
     Option<&'a String>,
     Option<&'a String>,
     Option<&'a String>,
+    Option<&'a str>,
+    Option<&'a str>,
     &'a [trawl_core::entity::Entity],
 );
 
@@ -58,6 +60,8 @@ fn summary(r: &Record) -> Summary<'_> {
         r.region.as_ref(),
         r.principal.as_ref(),
         r.ip.as_ref(),
+        r.error.as_deref(),
+        r.resource.as_deref(),
         &r.entities,
     )
 }

@@ -23,6 +23,7 @@ use crate::walk;
 pub mod athena;
 pub mod bench;
 pub mod hunt;
+pub mod records;
 pub mod verify;
 pub mod whois;
 
@@ -149,6 +150,14 @@ pub enum Command {
         format: Option<Format>,
         #[command(flatten)]
         filters: Filters,
+        /// Only the records that match QUERY (the screen's query language: `error:AccessDenied
+        /// ip:203.0.113.66`, `event:GetObject OR event:PutObject`, `-kind:ocsf`, words, /regex/).
+        #[arg(long = "where", value_name = "QUERY", allow_hyphen_values = true)]
+        where_: Option<String>,
+        /// Print the top values of FIELD instead of the records: value, count, first and last
+        /// seen (ip, principal, event, error, account, region, resource, bucket, a JSON path, ...).
+        #[arg(long, value_name = "FIELD")]
+        count: Option<String>,
         /// s3://bucket[/prefix], a folder, one object, or @NAME (a workspace of the config file).
         #[arg(required = true)]
         sources: Vec<String>,
@@ -178,6 +187,9 @@ pub enum Command {
         format: Option<Format>,
         #[command(flatten)]
         filters: Filters,
+        /// Only the records that match QUERY (as for `trawl records --where`).
+        #[arg(long = "where", value_name = "QUERY", allow_hyphen_values = true)]
+        where_: Option<String>,
         /// SOURCE... (or @NAME workspaces) then ENTITY (kind by shape, or prefixed: ip:, key:,
         /// principal:, account:, user:).
         #[arg(required = true, num_args = 2.., value_name = "SOURCE... ENTITY")]
@@ -314,7 +326,7 @@ impl Filters {
     }
 }
 
-fn format_or_default(f: Option<Format>) -> Format {
+pub(crate) fn format_or_default(f: Option<Format>) -> Format {
     f.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table
     } else {
@@ -355,6 +367,8 @@ pub fn warn(msg: &str) {
 /// Everything in scope, read, deduplicated and on one timeline; warnings already printed.
 pub struct Loaded {
     pub records: Vec<Record>,
+    /// The sources, opened: what an empty window is explained from.
+    pub sources: Vec<Source>,
     pub failed_objects: usize,
     pub failed_listings: usize,
     pub objects: usize,
@@ -450,15 +464,17 @@ pub async fn load_sources_narrowed(
     record::sort_timeline(&mut records);
     Ok(Loaded {
         records,
+        sources,
         failed_objects,
         failed_listings: walked.failures.len(),
         objects: objects.len(),
     })
 }
 
-fn print_records(records: &[Record], format: Option<Format>) -> anyhow::Result<()> {
+pub(crate) fn print_records(records: &[Record], format: Option<Format>) -> anyhow::Result<()> {
     let stdout = std::io::stdout().lock();
-    let mut w = RecordWriter::new(std::io::BufWriter::new(stdout), format_or_default(format));
+    let mut w = RecordWriter::new(std::io::BufWriter::new(stdout), format_or_default(format))
+        .cut_cells(std::io::stdout().is_terminal());
     for r in records {
         if let Err(e) = w.write(r) {
             // A closed pipe (`| head`) is the reader's choice, not a failure.
@@ -474,7 +490,7 @@ fn print_records(records: &[Record], format: Option<Format>) -> anyhow::Result<(
     }
 }
 
-fn incomplete(loaded: &Loaded) -> anyhow::Result<()> {
+pub(crate) fn incomplete(loaded: &Loaded) -> anyhow::Result<()> {
     if loaded.failed_objects > 0 || loaded.failed_listings > 0 {
         bail!(
             "{} of {} objects and {} folder listings could not be read completely (see warnings)",
@@ -522,18 +538,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Records {
             format,
             filters,
+            where_,
+            count,
             sources,
         }) => {
-            let sources = expand_workspaces(sources)?;
-            let loaded = load_sources(&global, &sources, &filters.scope()?).await?;
-            print_records(&loaded.records, format)?;
-            incomplete(&loaded)
+            let ask = records::Ask {
+                format,
+                filters,
+                query: where_,
+                count,
+            };
+            records::run(&global, ask, sources).await
         }
         Some(Command::Pivot {
             format,
             filters,
+            where_,
             mut args,
         }) => {
+            let query = records::parse_where(where_.as_deref())?;
             let raw = args.pop().expect("clap requires two or more");
             let Some(target) = entity::parse_target(&raw) else {
                 bail!(
@@ -563,6 +586,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .enumerate()
                 .filter(|(i, _)| hits.contains(&(*i as u32)))
                 .map(|(_, r)| r)
+                .filter(|r| query.as_ref().is_none_or(|q| q.matches(r)))
                 .collect();
             print_records(&loaded.records, format)?;
             incomplete(&loaded)

@@ -3,8 +3,8 @@
 //! over it.
 
 pub use trawl_core::{
-    athena, config, decode, dedup, demo, detect, entity, escape, evidence, identity, layout, load,
-    parquet_guard, parquet_json, pivot, record, scope, source, text, verify, walk,
+    athena, config, count, decode, dedup, demo, detect, entity, escape, evidence, identity, layout,
+    load, parquet_guard, parquet_json, pivot, query, record, scope, source, text, verify, walk,
 };
 
 pub mod cli;

@@ -268,7 +268,8 @@ fn write_records(records: &[Record], format: Option<Format>) -> anyhow::Result<(
     let mut w = RecordWriter::new(
         std::io::BufWriter::new(std::io::stdout().lock()),
         format_or_default(format),
-    );
+    )
+    .cut_cells(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     for r in records {
         match w.write(r) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),

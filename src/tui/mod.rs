@@ -5,7 +5,6 @@
 
 pub mod app;
 pub mod export;
-pub mod filter;
 pub mod json;
 pub mod keymap;
 pub mod loader;

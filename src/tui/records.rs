@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::filter::{haystack, Query};
+use crate::query::Query;
 use crate::record::{self, Record};
 
 /// The column the list is ordered by.
@@ -49,7 +49,6 @@ impl SortKey {
 
 pub struct Row {
     pub rec: Record,
-    hay: String,
     /// Milliseconds since the epoch; undated records sort last.
     time: i64,
 }
@@ -57,7 +56,6 @@ pub struct Row {
 impl Row {
     fn new(rec: Record) -> Row {
         Row {
-            hay: haystack(&rec),
             time: rec.time.map_or(i64::MAX, |t| t.timestamp_millis()),
             rec,
         }
@@ -142,7 +140,7 @@ impl Records {
 
     /// Sets the filter; an unreadable one is refused with the reason and the old one stays.
     pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
-        self.filter = Query::parse(text)?;
+        self.filter = Query::parse(text).map_err(|e| e.to_string())?;
         self.filter_text = text.to_string();
         self.rebuild();
         Ok(())
@@ -181,7 +179,7 @@ impl Records {
         range
             .filter(|&i| {
                 let r = &self.rows[i];
-                self.filter.is_empty() || self.filter.matches(&r.rec, &r.hay)
+                self.filter.is_empty() || self.filter.matches(&r.rec)
             })
             .map(|i| i as u32)
             .collect()
@@ -238,7 +236,7 @@ impl Records {
 
     /// Moves to the next (or previous) record matching the find text, wrapping around.
     pub fn find(&mut self, forward: bool) -> Result<bool, String> {
-        let q = Query::parse(&self.find_text)?;
+        let q = Query::parse(&self.find_text).map_err(|e| e.to_string())?;
         if q.is_empty() || self.view.is_empty() {
             return Ok(false);
         }
@@ -250,7 +248,7 @@ impl Records {
                 (self.cursor + n - step % n) % n
             };
             let row = &self.rows[self.view[pos] as usize];
-            if q.matches(&row.rec, &row.hay) {
+            if q.matches(&row.rec) {
                 self.cursor = pos;
                 self.moved = true;
                 return Ok(true);

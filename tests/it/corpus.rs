@@ -126,12 +126,17 @@ fn table_and_csv_have_a_header_and_a_row_per_record() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "time,kind,account,region,event,severity,principal,ip,summary,object,position"
+        "time,kind,account,region,event,severity,principal,ip,summary,object,position,error,resource"
     );
     assert!(
         lines[2].starts_with("2023-05-19T07:44:34Z,cloudtrail,123456789,eu-west-3,BatchGetImage,")
     );
-    assert!(lines[2].ends_with(",2"), "{}", lines[2]);
+    // Position, then the columns added after it: no error, the ECR repository acted on.
+    assert!(
+        lines[2].ends_with(",2,,repository/repositoryName"),
+        "{}",
+        lines[2]
+    );
 }
 
 #[test]

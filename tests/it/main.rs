@@ -16,6 +16,7 @@ mod faults;
 mod fuzz_regressions;
 mod hostile;
 mod pivot;
+mod query;
 mod s3;
 mod security_lake;
 mod tui;

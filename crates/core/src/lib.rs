@@ -4,6 +4,7 @@
 
 pub mod athena;
 pub mod config;
+pub mod count;
 pub mod decode;
 pub mod dedup;
 pub mod demo;
@@ -17,6 +18,7 @@ pub mod load;
 pub mod parquet_guard;
 pub mod parquet_json;
 pub mod pivot;
+pub mod query;
 pub mod record;
 pub mod scope;
 pub mod source;

@@ -80,6 +80,12 @@ pub struct Record {
     pub principal: Option<String>,
     pub ip: Option<String>,
     pub summary: String,
+    /// The error the call ended in: CloudTrail's `errorCode` (its `errorMessage` when there is no
+    /// code, as for a failed console sign-in), OCSF's `api.response.error`.
+    pub error: Option<Box<str>>,
+    /// What the call acted on, short: an S3 `bucket/key`, an instance id, `user/NAME`,
+    /// `role/NAME`, a function, a key, ... (see `cloudtrail_resource`).
+    pub resource: Option<Box<str>>,
     pub entities: Vec<Entity>,
     pub origin: Origin,
     /// The record's JSON, compact, keys in their order: about a tenth of the memory of the
@@ -93,8 +99,9 @@ pub struct Record {
 }
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request
-/// bodies only for the calls `entity::calls` lists; see `from_cloudtrail_text`).
-const CLOUDTRAIL_FIELDS: [&str; 12] = [
+/// bodies only for the calls `entity::calls` lists, and of other requests only the parameters
+/// that name a resource; see `from_cloudtrail_text`).
+const CLOUDTRAIL_FIELDS: [&str; 13] = [
     "eventTime",
     "eventName",
     "eventSource",
@@ -105,9 +112,52 @@ const CLOUDTRAIL_FIELDS: [&str; 12] = [
     "userIdentity",
     "insightDetails",
     "errorCode",
+    "errorMessage",
     "resources",
     "eventVersion",
 ];
+
+/// Request parameters whose value names what a CloudTrail call acted on, in the order they are
+/// preferred when no bucket, instance, user, role or group is named (see `cloudtrail_resource`).
+const NAMED_PARAMETERS: [&str; 19] = [
+    "roleArn",
+    "policyArn",
+    "functionName",
+    "secretId",
+    "keyId",
+    "tableName",
+    "logGroupName",
+    "stackName",
+    "topicArn",
+    "queueUrl",
+    "clusterName",
+    "dBInstanceIdentifier",
+    "volumeId",
+    "snapshotId",
+    "imageId",
+    "groupId",
+    "vpcId",
+    "subnetId",
+    "name",
+];
+
+/// Whether `cloudtrail_resource` reads this request parameter.
+fn is_resource_parameter(k: &str) -> bool {
+    matches!(
+        k,
+        "bucketName"
+            | "key"
+            | "instanceId"
+            | "instancesSet"
+            | "userName"
+            | "roleName"
+            | "groupName"
+    ) || NAMED_PARAMETERS.contains(&k)
+}
+
+/// Longer resources and errors are cut (at a character boundary): the record's text keeps them
+/// whole, and a hostile value must not be held twice.
+const MAX_SHORT: usize = 512;
 
 /// An object's fields, each value left as its text.
 /// Keys are borrowed: one with an escape fails, and the caller parses the record whole.
@@ -223,6 +273,8 @@ impl Record {
             principal: None,
             ip: None,
             summary: String::new(),
+            error: None,
+            resource: None,
             entities: Vec::new(),
             origin,
             raw: Box::from(""),
@@ -289,12 +341,18 @@ impl Record {
             let wanted = CLOUDTRAIL_FIELDS.contains(k)
                 || (response && *k == "responseElements")
                 || (bodies && *k == "requestParameters");
-            if wanted {
-                match serde_json::from_str::<Value>(v.get()) {
-                    Ok(v) => tree.insert(k.to_string(), v),
-                    Err(_) => return Err(origin),
-                };
-            }
+            let parsed = if wanted {
+                serde_json::from_str::<Value>(v.get())
+            } else if *k == "requestParameters" {
+                // Only the parameters that name a resource.
+                resource_parameters(v.get())
+            } else {
+                continue;
+            };
+            match parsed {
+                Ok(v) => tree.insert(k.to_string(), v),
+                Err(_) => return Err(origin),
+            };
         }
         let tree = Value::Object(tree);
         if RecordKind::detect(&tree) != Some(RecordKind::CloudTrail) {
@@ -320,6 +378,8 @@ impl Record {
             + opt(&self.region)
             + opt(&self.principal)
             + opt(&self.ip)
+            + self.error.as_ref().map_or(0, |e| e.len())
+            + self.resource.as_ref().map_or(0, |e| e.len())
             + self.entities.capacity() * std::mem::size_of::<Entity>()
             + self.detections.capacity() * std::mem::size_of::<usize>()
             + self
@@ -361,6 +421,7 @@ impl Record {
             .or_else(|| s(v, &["resource", "instanceDetails", "instanceId"]))
             .map(str::to_string);
         self.ip = first_ip(&self.entities);
+        self.resource = guardduty_resource(v).map(short);
         let title = s(v, &["title"]).unwrap_or(&self.event);
         self.summary = match self.severity {
             Some(sev) => format!("[{} {sev}] {title}", severity_label(sev)),
@@ -384,6 +445,10 @@ impl Record {
             return;
         }
         self.event = s(v, &["eventName"]).unwrap_or("?").to_string();
+        self.error = s(v, &["errorCode"])
+            .or_else(|| s(v, &["errorMessage"]))
+            .map(short);
+        self.resource = cloudtrail_resource(v).as_deref().map(short);
         let uid = at(v, &["userIdentity"]);
         self.principal = uid
             .and_then(|u| {
@@ -448,6 +513,14 @@ impl Record {
         self.ip = s(v, &["src_endpoint", "ip"])
             .map(str::to_string)
             .or_else(|| first_ip(&self.entities));
+        self.error = s(v, &["api", "response", "error"]).map(short);
+        self.resource = at(v, &["resources"])
+            .and_then(|r| r.as_array())
+            .and_then(|r| {
+                r.iter()
+                    .find_map(|r| s(r, &["name"]).or_else(|| s(r, &["uid"])))
+            })
+            .map(short);
         let title = s(v, &["finding_info", "title"])
             .or_else(|| s(v, &["finding", "title"]))
             .or_else(|| s(v, &["message"]));
@@ -466,8 +539,125 @@ impl Record {
         self.summary = summary;
     }
 
+    /// The S3 bucket an S3 call or finding is about: the first part of its resource.
+    pub fn bucket(&self) -> Option<&str> {
+        let s3 = match self.kind {
+            RecordKind::CloudTrail => self.summary.starts_with("s3:"),
+            RecordKind::GuardDuty => self.event.contains(":S3/"),
+            RecordKind::Ocsf => false,
+        };
+        let resource = self.resource.as_deref().filter(|_| s3)?;
+        resource.split('/').next().filter(|b| !b.is_empty())
+    }
+
     pub fn time_string(&self) -> Option<String> {
         self.time.as_ref().map(format_time)
+    }
+}
+
+/// A value cut to `MAX_SHORT` bytes at a character boundary, boxed.
+fn short(s: &str) -> Box<str> {
+    let mut end = s.len().min(MAX_SHORT);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Box::from(&s[..end])
+}
+
+/// The resource part of an ARN (`arn:aws:kms:r:a:key/K` → `key/K`, `arn:aws:s3:::b` → `b`).
+fn arn_resource(arn: &str) -> &str {
+    if arn.starts_with("arn:") {
+        arn.splitn(6, ':')
+            .nth(5)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(arn)
+    } else {
+        arn
+    }
+}
+
+/// A request's parameters (JSON text), keeping only those that name a resource: the fast path's
+/// share of `requestParameters`. Keys are borrowed; text with an escaped key, or no object, is
+/// parsed whole instead (what is kept is all that is read, so both give the same resource).
+fn resource_parameters(text: &str) -> serde_json::Result<Value> {
+    let Ok(Fields(fields)) = serde_json::from_str::<Fields>(text) else {
+        return serde_json::from_str(text);
+    };
+    let mut kept = serde_json::Map::new();
+    for (k, v) in fields {
+        if is_resource_parameter(k) {
+            // A repeated key: the last wins, as in the parsed tree.
+            kept.insert(k.to_string(), serde_json::from_str(v.get())?);
+        }
+    }
+    Ok(Value::Object(kept))
+}
+
+/// What a CloudTrail call acted on, from its request parameters (only those
+/// `is_resource_parameter` names), else the first of its `resources` (the ARN's resource part):
+/// `bucket/key`, `i-…` (`+N` more), `user/NAME`, `role/NAME`, `group/NAME`, or a value.
+fn cloudtrail_resource(v: &Value) -> Option<String> {
+    let req = at(v, &["requestParameters"]).filter(|r| r.is_object());
+    let param = |k: &str| req.and_then(|r| s(r, &[k]));
+    if let Some(bucket) = param("bucketName") {
+        return Some(match param("key") {
+            Some(key) => format!("{bucket}/{key}"),
+            None => bucket.to_string(),
+        });
+    }
+    if let Some(id) = param("instanceId") {
+        return Some(id.to_string());
+    }
+    let items = req
+        .and_then(|r| at(r, &["instancesSet", "items"]))
+        .and_then(Value::as_array);
+    let ids: Vec<&str> = items
+        .into_iter()
+        .flatten()
+        .filter_map(|i| s(i, &["instanceId"]))
+        .collect();
+    if let Some(first) = ids.first() {
+        return Some(match ids.len() {
+            1 => first.to_string(),
+            n => format!("{first} +{}", n - 1),
+        });
+    }
+    for (k, prefix) in [
+        ("userName", "user/"),
+        ("roleName", "role/"),
+        ("groupName", "group/"),
+    ] {
+        if let Some(name) = param(k) {
+            return Some(format!("{prefix}{name}"));
+        }
+    }
+    let named = NAMED_PARAMETERS.iter().find_map(|k| param(k));
+    if let Some(n) = named {
+        return Some(n.to_string());
+    }
+    at(v, &["resources"])
+        .and_then(Value::as_array)
+        .and_then(|r| r.iter().find_map(|r| s(r, &["ARN"])))
+        .map(|arn| arn_resource(arn).to_string())
+}
+
+/// The resource a GuardDuty finding is about, by its `resourceType`.
+fn guardduty_resource(v: &Value) -> Option<&str> {
+    let r = at(v, &["resource"])?;
+    let first = |list: &str, field: &str| {
+        at(r, &[list])
+            .and_then(Value::as_array)
+            .and_then(|l| l.iter().find_map(|x| s(x, &[field])))
+    };
+    match s(r, &["resourceType"])? {
+        "Instance" => s(r, &["instanceDetails", "instanceId"]),
+        "S3Bucket" | "S3Object" => first("s3BucketDetails", "name"),
+        "AccessKey" => s(r, &["accessKeyDetails", "accessKeyId"]),
+        "EKSCluster" => s(r, &["eksClusterDetails", "name"]),
+        "ECSCluster" | "Container" => s(r, &["ecsClusterDetails", "name"]),
+        "RDSDBInstance" => s(r, &["rdsDbInstanceDetails", "dbInstanceIdentifier"]),
+        "Lambda" => s(r, &["lambdaDetails", "functionName"]),
+        _ => None,
     }
 }
 
@@ -567,6 +757,165 @@ mod tests {
             with_bodies > 40,
             "{with_bodies} events name something in their bodies"
         );
+    }
+
+    /// An event read from its text (the load's fast path) and from its whole tree.
+    fn both_ways(text: &str) -> (Record, Record) {
+        let fast = Record::from_cloudtrail_text(Box::from(text), origin(1), None)
+            .unwrap_or_else(|_| panic!("the fast path takes {text}"));
+        let whole =
+            Record::from_value(serde_json::from_str(text).unwrap(), origin(1), None).unwrap();
+        (fast, whole)
+    }
+
+    #[test]
+    fn errors_and_resources_of_cloudtrail_events() {
+        let ev = |name: &str, extra: &str| {
+            format!(
+                r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"{name}","eventTime":"2024-05-02T03:00:00Z"{extra}}}"#
+            )
+        };
+        let cases = [
+            (
+                ev(
+                    "GetObject",
+                    r#","errorCode":"AccessDenied","errorMessage":"Access Denied","requestParameters":{"Host":"h","bucketName":"prod-data","key":"a/b.csv"}"#,
+                ),
+                Some("AccessDenied"),
+                Some("prod-data/a/b.csv"),
+            ),
+            (
+                ev(
+                    "ListObjects",
+                    r#","requestParameters":{"bucketName":"prod-data","prefix":"x"}"#,
+                ),
+                None,
+                Some("prod-data"),
+            ),
+            (
+                ev(
+                    "ConsoleLogin",
+                    r#","errorMessage":"Failed authentication","responseElements":{"ConsoleLogin":"Failure"}"#,
+                ),
+                Some("Failed authentication"),
+                None,
+            ),
+            (
+                ev(
+                    "StopInstances",
+                    r#","requestParameters":{"instancesSet":{"items":[{"instanceId":"i-1"},{"instanceId":"i-2"}]}}"#,
+                ),
+                None,
+                Some("i-1 +1"),
+            ),
+            (
+                ev(
+                    "PutUserPolicy",
+                    r#","requestParameters":{"policyName":"p","userName":"svc-backup"}"#,
+                ),
+                None,
+                Some("user/svc-backup"),
+            ),
+            (
+                ev(
+                    "AttachRolePolicy",
+                    r#","requestParameters":{"policyArn":"arn:aws:iam::aws:policy/Admin","roleName":"r"}"#,
+                ),
+                None,
+                Some("role/r"),
+            ),
+            (
+                ev(
+                    "AssumeRole",
+                    r#","requestParameters":{"roleArn":"arn:aws:iam::1:role/x","roleSessionName":"s"}"#,
+                ),
+                None,
+                Some("arn:aws:iam::1:role/x"),
+            ),
+            (
+                ev(
+                    "Decrypt",
+                    r#","requestParameters":{"encryptionAlgorithm":"SYMMETRIC_DEFAULT"},"resources":[{"ARN":"arn:aws:kms:us-east-1:1:key/k"}]"#,
+                ),
+                None,
+                Some("key/k"),
+            ),
+            // The last of a repeated parameter, an escaped key, parameters that are no object.
+            (
+                ev(
+                    "GetObject",
+                    r#","requestParameters":{"bucketName":"a","bucketName":"b"}"#,
+                ),
+                None,
+                Some("b"),
+            ),
+            (
+                ev(
+                    "GetObject",
+                    r#","requestParameters":{"bucket\u004eame":"esc","k\"ey":1}"#,
+                ),
+                None,
+                Some("esc"),
+            ),
+            (ev("GetObject", r#","requestParameters":null"#), None, None),
+            (
+                ev("GetObject", r#","requestParameters":"text""#),
+                None,
+                None,
+            ),
+            (
+                ev("GetObject", r#","requestParameters":{"bucketName":7}"#),
+                None,
+                None,
+            ),
+        ];
+        for (text, error, resource) in cases {
+            let (fast, whole) = both_ways(&text);
+            assert_eq!(fast.error.as_deref(), error, "{text}");
+            assert_eq!(fast.resource.as_deref(), resource, "{text}");
+            assert_eq!(
+                (whole.error, whole.resource),
+                (fast.error, fast.resource),
+                "{text}"
+            );
+        }
+        let (r, _) = both_ways(&ev(
+            "GetObject",
+            r#","requestParameters":{"bucketName":"prod-data","key":"k"}"#,
+        ));
+        assert_eq!(r.bucket(), Some("prod-data"));
+        let (r, _) = both_ways(
+            &ev("PutUserPolicy", r#","requestParameters":{"userName":"u"}"#).replace("s3.", "iam."),
+        );
+        assert_eq!(r.bucket(), None, "an IAM call has no bucket");
+        let long = "k".repeat(2000);
+        let (r, _) = both_ways(&ev(
+            "GetObject",
+            &format!(r#","requestParameters":{{"bucketName":"b","key":"{long}"}}"#),
+        ));
+        assert_eq!(r.resource.unwrap().len(), MAX_SHORT);
+    }
+
+    #[test]
+    fn resources_of_findings_and_ocsf_records() {
+        let gd = Record::from_value(
+            json!({"schemaVersion":"2.0","type":"Policy:S3/BucketBlockPublicAccessDisabled","service":{},
+                   "resource":{"resourceType":"S3Bucket","s3BucketDetails":[{"name":"dev-static-site"}]}}),
+            origin(1),
+            None,
+        )
+        .unwrap();
+        assert_eq!(gd.resource.as_deref(), Some("dev-static-site"));
+        assert_eq!(gd.bucket(), Some("dev-static-site"));
+        let ocsf = Record::from_value(
+            json!({"class_uid":6003,"class_name":"API Activity","api":{"operation":"GetObject",
+                   "response":{"error":"AccessDenied"}},"resources":[{"uid":"arn:aws:s3:::b/k"}]}),
+            origin(1),
+            None,
+        )
+        .unwrap();
+        assert_eq!(ocsf.error.as_deref(), Some("AccessDenied"));
+        assert_eq!(ocsf.resource.as_deref(), Some("arn:aws:s3:::b/k"));
     }
 
     #[test]

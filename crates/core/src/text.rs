@@ -52,6 +52,12 @@ pub fn summary_cells(r: &Record) -> [String; 6] {
     ]
 }
 
+/// A record's error and resource, as the CSV columns added after the first ones give them.
+pub fn detail_cells(r: &Record) -> [String; 2] {
+    let o = |x: &Option<Box<str>>| x.as_deref().unwrap_or_default().to_string();
+    [o(&r.error), o(&r.resource)]
+}
+
 pub fn csv_field(s: &str) -> String {
     let safe = for_terminal(s);
     if safe.contains([',', '"']) || safe.starts_with(['=', '+', '-', '@']) {

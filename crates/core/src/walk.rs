@@ -119,6 +119,194 @@ pub async fn walk(sources: &[Source], scope: &Scope, concurrency: usize) -> Walk
     out
 }
 
+/// Folders `days_held` lists at most: past this it gives up rather than walk a whole bucket.
+const DAYS_HELD_BUDGET: usize = 4096;
+
+/// A folder with a day range (`YYYY-MM-DD` strings), waiting to be listed by `days_held`.
+#[derive(Clone)]
+struct Dated {
+    source: usize,
+    prefix: String,
+    first: String,
+    last: String,
+    /// A whole day: the folder of one day holds records of it (S3 has no empty folders).
+    day: bool,
+}
+
+/// The first and last day (`YYYY-MM-DD`) the sources hold, in the scope's accounts, regions
+/// and kinds but whatever its time window: what an empty window is told. Folders without days
+/// (accounts, regions) are listed; of the dated ones only those that can hold the earliest or
+/// the latest day, so it costs a few listings per account and region, not a walk of every day.
+/// `None` when the sources hold no dated folder or object, or a listing failed.
+pub async fn days_held(
+    sources: &[Source],
+    scope: &Scope,
+    concurrency: usize,
+) -> Option<(String, String)> {
+    let scope = Scope {
+        since: None,
+        until: None,
+        ..scope.clone()
+    };
+    let mut budget = DAYS_HELD_BUDGET;
+    let mut held: Vec<String> = Vec::new();
+    let mut dated: Vec<Dated> = Vec::new();
+    let mut frontier: Vec<(usize, String)> = Vec::new();
+    for (i, src) in sources.iter().enumerate() {
+        match &src.object {
+            Some(meta) => held.extend(Partition::of_key(&meta.key).and_then(|p| p.date())),
+            None => frontier.push((i, src.prefix.clone())),
+        }
+    }
+    // Undated folders, level by level; dated ones are set aside.
+    for _depth in 0..MAX_DEPTH {
+        if frontier.is_empty() {
+            break;
+        }
+        budget = budget.checked_sub(frontier.len())?;
+        let listings = list_all_of(sources, std::mem::take(&mut frontier), concurrency).await?;
+        for (i, listing) in listings {
+            sort_listing(i, listing, &scope, &mut frontier, &mut dated, &mut held);
+        }
+    }
+    let first = extreme(
+        sources,
+        &scope,
+        &dated,
+        &held,
+        false,
+        &mut budget,
+        concurrency,
+    )
+    .await?;
+    let last = extreme(
+        sources,
+        &scope,
+        &dated,
+        &held,
+        true,
+        &mut budget,
+        concurrency,
+    )
+    .await?;
+    Some((first, last))
+}
+
+async fn list_all_of(
+    sources: &[Source],
+    folders: Vec<(usize, String)>,
+    concurrency: usize,
+) -> Option<Vec<(usize, crate::source::Listing)>> {
+    let listings: Vec<_> = stream::iter(folders)
+        .map(|(i, prefix)| {
+            let store = sources[i].store.clone();
+            async move { (i, store.list_level(&prefix).await) }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    listings
+        .into_iter()
+        .map(|(i, l)| l.ok().map(|l| (i, l)))
+        .collect()
+}
+
+/// Puts a listing's folders where `days_held` wants them: undated ones on the frontier, dated
+/// ones aside; dated objects are days held.
+fn sort_listing(
+    i: usize,
+    listing: crate::source::Listing,
+    scope: &Scope,
+    frontier: &mut Vec<(usize, String)>,
+    dated: &mut Vec<Dated>,
+    held: &mut Vec<String>,
+) {
+    let wanted = |p: &Partition| {
+        scope.admits_partition(p) && p.kind.is_none_or(Kind::has_records) && !p.iceberg
+    };
+    for folder in listing.folders {
+        let p = Partition::of_prefix(&folder);
+        if !wanted(&p) {
+            continue;
+        }
+        match p.day.range() {
+            Some((first, last)) => dated.push(Dated {
+                source: i,
+                day: p.date().is_some(),
+                prefix: folder,
+                first,
+                last,
+            }),
+            None => frontier.push((i, folder)),
+        }
+    }
+    for meta in listing.objects {
+        if let Some(p) = Partition::of_key(&meta.key).filter(|p| wanted(p)) {
+            held.extend(p.date());
+        }
+    }
+}
+
+/// The earliest (or the latest) day among `held` and what the dated folders hold: the folders
+/// that could hold an earlier (later) day than the best so far are listed, nearest first.
+async fn extreme(
+    sources: &[Source],
+    scope: &Scope,
+    dated: &[Dated],
+    held: &[String],
+    latest: bool,
+    budget: &mut usize,
+    concurrency: usize,
+) -> Option<String> {
+    let better = |a: &str, b: &str| if latest { a > b } else { a < b };
+    let mut best: Option<String> = held.iter().fold(None, |best, d| match best {
+        Some(b) if !better(d, &b) => Some(b),
+        _ => Some(d.clone()),
+    });
+    let bound = |d: &Dated| {
+        if latest {
+            d.last.clone()
+        } else {
+            d.first.clone()
+        }
+    };
+    let mut open: Vec<Dated> = dated.to_vec();
+    loop {
+        // Only folders whose bound beats the best so far can change it.
+        open.retain(|d| best.as_deref().is_none_or(|b| better(&bound(d), b)));
+        let Some(nearest) = open
+            .iter()
+            .map(bound)
+            .reduce(|a, b| if better(&b, &a) { b } else { a })
+        else {
+            return best;
+        };
+        let (round, rest): (Vec<Dated>, Vec<Dated>) =
+            open.into_iter().partition(|d| bound(d) == nearest);
+        open = rest;
+        if let Some(day) = round.iter().find(|d| d.day) {
+            best = Some(if latest {
+                day.last.clone()
+            } else {
+                day.first.clone()
+            });
+            continue;
+        }
+        *budget = budget.checked_sub(round.len())?;
+        let folders = round.into_iter().map(|d| (d.source, d.prefix)).collect();
+        let mut frontier = Vec::new();
+        let mut held = Vec::new();
+        for (i, listing) in list_all_of(sources, folders, concurrency).await? {
+            sort_listing(i, listing, scope, &mut frontier, &mut open, &mut held);
+        }
+        for d in held {
+            if best.as_deref().is_none_or(|b| better(&d, b)) {
+                best = Some(d);
+            }
+        }
+    }
+}
+
 /// One line of `trawl ls`: a day (or other leaf folder) and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LsRow {

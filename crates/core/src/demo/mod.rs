@@ -168,8 +168,9 @@ pub mod story {
     pub const INSIGHT_OBJECTS: usize = 1;
     /// GuardDuty export objects.
     pub const GUARDDUTY_OBJECTS: usize = 12;
-    /// CloudTrail events in the event objects (Insight records not included).
-    pub const CLOUDTRAIL_EVENTS: usize = 7049;
+    /// CloudTrail events in the event objects, the S3 data events among them (Insight records
+    /// not included).
+    pub const CLOUDTRAIL_EVENTS: usize = 7168;
     /// CloudTrail events that mention `STOLEN_KEY` anywhere: the `AssumeRole` that issued it, the
     /// instance's own calls with it, and the attacker's.
     pub const STOLEN_KEY_EVENTS: usize = 16;
@@ -535,6 +536,7 @@ impl Actor {
             request_id: None,
             sign_in: false,
             console: self.console,
+            data: false,
         }
     }
 }
@@ -559,6 +561,8 @@ struct Call {
     request_id: Option<String>,
     sign_in: bool,
     console: bool,
+    /// A data event (S3 object access) rather than a management event.
+    data: bool,
 }
 
 impl Call {
@@ -878,13 +882,17 @@ fn build() -> io::Result<Vec<(String, Vec<u8>)>> {
             }
         }
     }
-    g.web_app();
+    let instance_keys = g.web_app();
     for day in 0..3 {
         g.ci(day);
     }
     g.people();
     g.intrusion();
     g.background_findings();
+    // Drawn from a generator of their own, so every other event keeps its ids.
+    let story = std::mem::replace(&mut g.rng, Rng::seeded("trawl demo data events"));
+    g.web_objects(&instance_keys);
+    g.rng = story;
     let mut files = Vec::new();
     g.write_cloudtrail(&mut files)?;
     digest::seal(&mut files)?;
@@ -984,12 +992,15 @@ impl Gen {
                 "AwsApiCall"
             }),
         );
-        put("managementEvent", json!(true));
+        put("managementEvent", json!(!c.data));
         put("recipientAccountId", json!(ACCOUNTS[c.acct]));
         if let Some(s) = c.shared {
             put("sharedEventID", json!(s));
         }
-        put("eventCategory", json!("Management"));
+        put(
+            "eventCategory",
+            json!(if c.data { "Data" } else { "Management" }),
+        );
         if from_ip && !c.sign_in {
             put(
                 "tlsDetails",
@@ -1207,8 +1218,9 @@ impl Gen {
     }
 
     /// The web-app instance: EC2 refreshes its role credentials hourly at about :30, and the
-    /// instance uses whichever key is current from its public address.
-    fn web_app(&mut self) {
+    /// instance uses whichever key is current from its public address. Returns the keys and when
+    /// each was issued.
+    fn web_app(&mut self) -> Vec<(i64, String)> {
         let role = web_role();
         let before = format!("ASIA{}{}", INFIX[PROD], "LB5YFZ2H");
         let mut issued: Vec<(i64, String)> = vec![(BASE - 1800 + 12, before)];
@@ -1269,6 +1281,74 @@ impl Gen {
                         "filterSet": {"items": [{"name": "resource-id", "valueSet": {"items": [{"value": INSTANCE_ID}]}}]}
                     })),
                 };
+                self.push(c);
+            }
+        }
+        issued
+    }
+
+    /// S3 data events of the web-app instance (the trail logs S3 object access): it reads its
+    /// assets every hour, and every six hours a report job of it tries to read a customer export
+    /// it may not (`AccessDenied`). Hours of the stolen key are left alone: the story's counts
+    /// of that key stay as they are.
+    fn web_objects(&mut self, issued: &[(i64, String)]) {
+        const ASSETS: [&str; 5] = [
+            "static/css/site.css",
+            "static/js/app.js",
+            "img/logo.png",
+            "templates/index.html",
+            "config/feature-flags.json",
+        ];
+        const EXPORT: &str = "exports/customers-2024-05.csv";
+        let role = web_role();
+        for hour in 0..HOURS {
+            let mut reads: Vec<(i64, &str, &str)> = (0..self.rng.range(1, 2))
+                .map(|_| {
+                    (
+                        self.in_hour(hour),
+                        "prod-web-assets",
+                        *self.rng.pick(&ASSETS),
+                    )
+                })
+                .collect();
+            if hour % 6 == 2 {
+                reads.push((self.in_hour(hour), "prod-customer-data", EXPORT));
+            }
+            for (t, bucket, key) in reads {
+                let Some((since, current)) = issued.iter().rev().find(|(when, _)| *when <= t)
+                else {
+                    continue;
+                };
+                if current == STOLEN_KEY {
+                    continue;
+                }
+                let mut identity = role.identity(INSTANCE_ID, Some(current.as_str()), *since);
+                identity["sessionContext"]["ec2RoleDelivery"] = json!("2.0");
+                let who = Actor::new(PROD, identity, INSTANCE_PUBLIC_IP, &format!("[{BOTO}]"));
+                let denied = bucket == "prod-customer-data";
+                let size = if denied {
+                    0
+                } else {
+                    self.rng.range(900, 250_000)
+                };
+                let mut c = who
+                    .call(t, USE1, "s3", "GetObject")
+                    .req(json!({"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com"), "key": key}))
+                    .extra(json!({
+                        "SignatureVersion": "SigV4",
+                        "CipherSuite": "TLS_AES_128_GCM_SHA256",
+                        "bytesTransferredIn": 0,
+                        "AuthenticationMethod": "AuthHeader",
+                        "bytesTransferredOut": size,
+                    }))
+                    .resources(json!([
+                        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{bucket}/{key}")},
+                        {"accountId": PROD_ACCOUNT, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")},
+                    ]));
+                c.data = true;
+                if denied {
+                    c = c.error("AccessDenied", "Access Denied".to_string());
+                }
                 self.push(c);
             }
         }
@@ -2672,8 +2752,17 @@ mod tests {
                 assert!(e.get(field).is_some(), "{rel}: event without {field}");
             }
             assert_eq!(e["eventVersion"], "1.08");
-            assert_eq!(e["eventCategory"], "Management");
-            assert!(e["readOnly"].is_boolean() && e["managementEvent"] == true);
+            match s(e, &["eventCategory"]) {
+                "Management" => assert_eq!(e["managementEvent"], true),
+                // S3 object access: a data event naming its object among its resources.
+                "Data" => {
+                    assert_eq!(e["managementEvent"], false);
+                    assert_eq!(s(e, &["eventSource"]), "s3.amazonaws.com");
+                    assert_eq!(e["resources"][0]["type"], "AWS::S3::Object");
+                }
+                other => panic!("{rel}: eventCategory {other}"),
+            }
+            assert!(e["readOnly"].is_boolean());
             assert!(matches!(
                 s(e, &["eventType"]),
                 "AwsApiCall" | "AwsConsoleSignIn"

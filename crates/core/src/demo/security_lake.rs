@@ -286,6 +286,8 @@ pub(super) fn build(cloudtrail: &[(String, Vec<u8>)]) -> io::Result<Vec<(String,
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            // S3 object access is Security Lake's S3_DATA source, which the demo does not write.
+            .filter(|ev| ev["eventCategory"] != "Data")
         {
             let Some(rec) = api_activity(ev) else {
                 continue;
