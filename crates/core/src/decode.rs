@@ -622,6 +622,16 @@ where
 {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let file_len = input.len();
+    let input = match crate::parquet_guard::check_footer(input) {
+        Ok(checked) => checked,
+        Err(why) => {
+            return sink(Item::Problem(Problem {
+                line: None,
+                message: format!("not a readable Parquet file ({why})"),
+                fatal: true,
+            }))
+        }
+    };
     let reader = match SerializedFileReader::new(input) {
         Ok(r) => r,
         Err(e) => {
