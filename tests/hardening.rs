@@ -89,3 +89,32 @@ fn a_parquet_schema_nested_1000_deep_is_a_problem_not_a_crash() {
         r.stderr
     );
 }
+
+// ---- 9. a panic the Parquet guard catches is silent ----------------------------------------
+
+#[test]
+fn a_parquet_reader_panic_is_a_warning_and_nothing_else() {
+    let dir = common::fixture("fuzz-regressions/decode_parquet");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("caught-")
+        {
+            continue;
+        }
+        let r = run(trawl().arg("records").arg(&path));
+        assert_eq!(r.status, 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("the reader failed") && !r.stderr.contains("panicked"),
+            "{}: {}",
+            path.display(),
+            r.stderr
+        );
+        seen += 1;
+    }
+    assert!(seen >= 4);
+}

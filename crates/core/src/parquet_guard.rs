@@ -3,8 +3,10 @@
 //! problem with the object, so a hostile file costs that file and never the reader's thread.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use std::io::Read;
 
@@ -338,13 +340,40 @@ mod thrift {
     }
 }
 
+thread_local! {
+    /// Set while this thread runs a guarded decoder: a panic there is caught and reported as a
+    /// problem, so the panic hooks must say nothing (and the screen's must not restore the
+    /// terminal under the running screen).
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a panic on this thread now will be caught by [`guarded`].
+pub fn catching() -> bool {
+    CATCHING.with(Cell::get)
+}
+
+/// Wraps the panic hook installed now so that it stays silent for panics [`guarded`] catches.
+/// Called once by the first guarded decode, and by a front end after it installs a hook of its
+/// own (the screen's restores the terminal).
+pub fn quiet_caught_panics() {
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        if !catching() {
+            hook(info)
+        }
+    }));
+}
+
 /// Runs a Parquet decoder; a panic inside it becomes a fatal problem at the row it reached.
 pub fn guarded<R>(
     input: R,
     sink: &mut Sink<'_>,
     decode: fn(R, &mut Sink<'_>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
+    static QUIET: Once = Once::new();
+    QUIET.call_once(quiet_caught_panics);
     let mut last_row = 0;
+    let outer = CATCHING.with(|c| c.replace(true));
     let caught = panic::catch_unwind(AssertUnwindSafe(|| {
         decode(input, &mut |item| {
             if let Item::Value(_, row) = &item {
@@ -353,6 +382,7 @@ pub fn guarded<R>(
             sink(item)
         })
     }));
+    CATCHING.with(|c| c.set(outer));
     caught.unwrap_or_else(|p| {
         sink(Item::Problem(Problem {
             line: Some(last_row + 1),
