@@ -4,7 +4,7 @@
 
 pub use trawl_core::{
     athena, config, decode, dedup, demo, detect, entity, escape, evidence, identity, layout, load,
-    parquet_guard, parquet_json, pivot, record, scope, source, text, walk,
+    parquet_guard, parquet_json, pivot, private_file, record, scope, source, text, walk,
 };
 
 pub mod cli;

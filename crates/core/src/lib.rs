@@ -17,6 +17,7 @@ pub mod load;
 pub mod parquet_guard;
 pub mod parquet_json;
 pub mod pivot;
+pub mod private_file;
 pub mod record;
 pub mod scope;
 pub mod source;
