@@ -118,3 +118,26 @@ fn a_parquet_reader_panic_is_a_warning_and_nothing_else() {
     }
     assert!(seen >= 4);
 }
+
+// ---- 7. CSV cells that start a formula -------------------------------------------------------
+
+#[test]
+fn csv_output_neutralizes_formulas() {
+    let dir = temp_dir("csv");
+    let file = dir.path().join("events.json");
+    std::fs::write(
+        &file,
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"iam.amazonaws.com","eventName":"=HYPERLINK(\"http://evil\",\"x\")","awsRegion":"@SUM(1)","sourceIPAddress":"203.0.113.66","userIdentity":{"arn":"+cmd|' /C calc'!A0"}}]}"#,
+    )
+    .unwrap();
+    let r = run(trawl().args(["records", "--format", "csv"]).arg(&file));
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let row = r.stdout.lines().nth(1).expect("a row");
+    for cell in ["\"'=HYPERLINK(", "\"'@SUM(1)\"", "\"'+cmd|"] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    assert!(
+        !row.contains(",=") && !row.contains(",@") && !row.contains(",+"),
+        "{row}"
+    );
+}

@@ -304,6 +304,15 @@ mod tests {
             !row.contains('\u{1b}'),
             "no raw escape reaches a spreadsheet"
         );
+        // A field that starts a formula reaches the spreadsheet as text.
+        let mut formula = r.clone();
+        formula.principal = Some("=HYPERLINK(\"http://evil\")".into());
+        export(&dir.join("formula.csv"), [&formula], &objects, &ctx).unwrap();
+        let text = std::fs::read_to_string(dir.join("formula.csv")).unwrap();
+        assert!(
+            text.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","),
+            "{text}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
