@@ -141,3 +141,72 @@ fn csv_output_neutralizes_formulas() {
         "{row}"
     );
 }
+
+// ---- 4. CloudTrail events that are not valid JSON -------------------------------------------
+
+#[test]
+fn cloudtrail_events_that_are_not_json_are_skipped_and_the_pipe_keeps_flowing() {
+    let dir = temp_dir("ctjson");
+    let event = |name: &str, extra: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"s3.amazonaws.com","eventName":"{name}","sourceIPAddress":"203.0.113.66"{extra}}}"#
+        )
+    };
+    let deep = format!(
+        ",\"additionalEventData\":{}{}",
+        "[".repeat(130),
+        "]".repeat(130)
+    );
+    let records = [
+        event("First", ""),
+        event("Surrogate", r#","userAgent":"\ud800""#),
+        event("Huge", r#","requestParameters":{"n":1e400}"#),
+        event("Deep", &deep),
+        // An element of another kind that is not JSON costs itself, not the object.
+        r#"{"class_uid":6003,"n":1e400}"#.to_string(),
+        event("Last", ""),
+    ];
+    let file = dir
+        .path()
+        .join("111122223333_CloudTrail_us-east-1_20240502T0300Z_x.json");
+    std::fs::write(&file, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    let r = run(trawl().arg("records").arg(&file));
+    let names: Vec<String> = common::json_lines(&r.stdout)
+        .iter()
+        .map(|l| l["record"]["eventName"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(names, ["First", "Last"], "{}", r.stderr);
+    for (element, why) in [
+        ("line 2", "hex escape"),
+        ("line 3", "number out of range"),
+        ("line 4", "nested deeper than 128 levels"),
+        ("line 5", "number out of range"),
+    ] {
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.contains(element) && l.contains(why)),
+            "{element}: {why} in {}",
+            r.stderr
+        );
+    }
+    // jq reads every line (it rejects a lone surrogate, and with it the rest of the pipe).
+    let mut jq = std::process::Command::new("jq")
+        .args(["-c", ".record.eventName"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("jq runs");
+    use std::io::Write;
+    jq.stdin
+        .take()
+        .unwrap()
+        .write_all(r.stdout.as_bytes())
+        .unwrap();
+    let out = jq.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "\"First\"\n\"Last\"\n"
+    );
+}

@@ -364,7 +364,7 @@ fn explode(v: Value, position: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
 
 /// What a JSON syntax error means to a person. serde_json stops at 128 levels of nesting rather
 /// than recurse until the stack overflows; hostile logs nest 10 000 deep to find readers that don't.
-fn syntax_message(e: &serde_json::Error) -> String {
+pub fn syntax_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     if text.starts_with("recursion limit exceeded") {
         format!("skipped: nested deeper than 128 levels ({text})")
@@ -593,10 +593,16 @@ fn stream_elements<'de, A: SeqAccess<'de>>(
         let item = if raw.starts_with("{\"eventVersion\"") {
             Item::CloudTrailText(Box::from(raw), i)
         } else {
-            Item::Value(
-                serde_json::from_str(raw).map_err(serde::de::Error::custom)?,
-                i,
-            )
+            // An element that is not valid JSON (a lone surrogate, a number out of range, too
+            // deep) costs that element, as a bad line of JSON Lines does.
+            match serde_json::from_str(raw) {
+                Ok(v) => Item::Value(v, i),
+                Err(e) => Item::Problem(Problem {
+                    line: Some(i),
+                    message: syntax_message(&e),
+                    fatal: false,
+                }),
+            }
         };
         if sink(item).is_break() {
             *broke = true;

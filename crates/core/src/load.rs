@@ -293,7 +293,7 @@ impl Collector {
                         Ok(v) => self.value(v, position),
                         Err(e) => self.result.problems.push(Problem {
                             line: Some(position),
-                            message: format!("not JSON ({e})"),
+                            message: decode::syntax_message(&e),
                             fatal: false,
                         }),
                     },
