@@ -210,3 +210,77 @@ fn cloudtrail_events_that_are_not_json_are_skipped_and_the_pipe_keeps_flowing() 
         "\"First\"\n\"Last\"\n"
     );
 }
+
+// ---- 6. memory per object ----------------------------------------------------------------------
+
+#[test]
+fn an_envelope_of_whitespace_is_refused_at_the_object_limit() {
+    let dir = temp_dir("spaces");
+    let mut text = b"{\"Records\":[".to_vec();
+    text.resize(text.len() + (8 << 20), b' ');
+    let file = dir.path().join("spaces.json.gz");
+    std::fs::write(&file, common::gzip(&text)).unwrap();
+    let r = run(trawl()
+        .args(["records", "--max-object-bytes", "4000000"])
+        .arg(&file));
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("refused: expands past 4000000 bytes"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn millions_of_tiny_records_are_refused_at_the_memory_they_take() {
+    let dir = temp_dir("tiny");
+    // 60 000 records in under a megabyte of text: within the object limit, but each record
+    // held takes far more than its 17 bytes of text.
+    let text = "{\"class_uid\":6003}\n".repeat(60_000);
+    let file = dir.path().join("tiny.json.gz");
+    std::fs::write(&file, common::gzip(text.as_bytes())).unwrap();
+    let r = run(trawl()
+        .args(["records", "--max-object-bytes", "2000000"])
+        .arg(&file));
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("refused: its records take more than 2000000 bytes of memory"),
+        "{}",
+        r.stderr
+    );
+    let printed = r.stdout.lines().count();
+    assert!(printed > 0 && printed < 60_000, "{printed}");
+}
+
+#[test]
+fn an_envelope_element_longer_than_max_record_bytes_is_skipped() {
+    let dir = temp_dir("element");
+    let event = |name: &str, pad: usize| {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"s3.amazonaws.com","eventName":"{name}","userAgent":"{}"}}"#,
+            "x".repeat(pad)
+        )
+    };
+    let file = dir.path().join("events.json");
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"Records\":[{},{}]}}",
+            event("Big", 5000),
+            event("Small", 1)
+        ),
+    )
+    .unwrap();
+    let r = run(trawl()
+        .args(["records", "--max-record-bytes", "1000"])
+        .arg(&file));
+    let lines = common::json_lines(&r.stdout);
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert_eq!(lines[0]["record"]["eventName"], "Small");
+    assert!(
+        r.stderr.contains("line 1: skipped: element of") && r.stderr.contains("1000 byte limit"),
+        "{}",
+        r.stderr
+    );
+}
