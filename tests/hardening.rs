@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use common::{run, trawl};
@@ -283,4 +282,49 @@ fn an_envelope_element_longer_than_max_record_bytes_is_skipped() {
         "{}",
         r.stderr
     );
+}
+
+// ---- 5. a key XML cannot carry -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_with_a_control_character_hides_nothing() {
+    let Some(m) = common::moto() else { return };
+    let aws = common::aws(m).await;
+    let bucket = common::unique_bucket("ctrlkey");
+    aws.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/02/";
+    let real = format!("{day}111122223333_CloudTrail_us-east-1_20240502T0300Z_a.json.gz");
+    let event = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.66"}]}"#;
+    for (key, body) in [
+        (real.clone(), common::gzip(event.as_bytes())),
+        ("AWSLogs/\u{1}".to_string(), b"x".to_vec()),
+        (format!("{day}\u{1}odd key+1.json"), b"{}".to_vec()),
+    ] {
+        aws.s3
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let url = format!("s3://{bucket}");
+    let r = run(trawl().args(["records", "--endpoint-url", &m.endpoint, &url]));
+    let lines = common::json_lines(&r.stdout);
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert_eq!(lines[0]["record"]["eventName"], "CreateUser");
+    assert_eq!(lines[0]["object"], format!("s3://{bucket}/{real}"));
+    assert!(!r.stderr.contains("HTTP 200"), "{}", r.stderr);
+    // The odd key was listed and read (it is no record), and is named escaped.
+    assert!(r.stderr.contains("\\u0001odd key+1.json"), "{}", r.stderr);
+    let ls = run(trawl().args([
+        "ls",
+        "--format",
+        "jsonl",
+        "--endpoint-url",
+        &m.endpoint,
+        &url,
+    ]));
+    assert_eq!(ls.status, 0, "{}", ls.stderr);
 }
