@@ -328,3 +328,184 @@ async fn a_key_with_a_control_character_hides_nothing() {
     ]));
     assert_eq!(ls.status, 0, "{}", ls.stderr);
 }
+
+// ---- 12. Athena: the workgroup's result location, and statements that write -----------------
+
+mod athena {
+    use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
+    use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
+    use aws_sdk_athena::operation::get_work_group::GetWorkGroupOutput;
+    use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
+    use aws_sdk_athena::types::{
+        QueryExecution, QueryExecutionState, QueryExecutionStatus, ResultConfiguration, ResultSet,
+        WorkGroup, WorkGroupConfiguration,
+    };
+    use aws_sdk_athena::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::time::Duration;
+    use trawl::athena::client::{run_query, Backoff, QueryRequest};
+
+    fn workgroup(location: Option<&str>) -> GetWorkGroupOutput {
+        GetWorkGroupOutput::builder()
+            .work_group(
+                WorkGroup::builder()
+                    .name("ir")
+                    .configuration(
+                        WorkGroupConfiguration::builder()
+                            .result_configuration(
+                                ResultConfiguration::builder()
+                                    .set_output_location(location.map(str::to_string))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    }
+
+    /// Runs a query with `[athena] output_location` set in a workgroup that has `location`;
+    /// returns the location StartQueryExecution carried.
+    async fn sent_location(location: Option<&'static str>) -> Option<String> {
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = sent.clone();
+        let wg = mock!(Client::get_work_group)
+            .match_requests(|r| r.work_group() == Some("ir"))
+            .then_output(move || workgroup(location));
+        let start = mock!(Client::start_query_execution)
+            .match_requests(move |r| {
+                *seen.lock().unwrap() = r
+                    .result_configuration()
+                    .and_then(|c| c.output_location())
+                    .map(str::to_string);
+                true
+            })
+            .then_output(|| {
+                StartQueryExecutionOutput::builder()
+                    .query_execution_id("q-1")
+                    .build()
+            });
+        let poll = mock!(Client::get_query_execution).then_output(|| {
+            GetQueryExecutionOutput::builder()
+                .query_execution(
+                    QueryExecution::builder()
+                        .query_execution_id("q-1")
+                        .status(
+                            QueryExecutionStatus::builder()
+                                .state(QueryExecutionState::Succeeded)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+        let rows = mock!(Client::get_query_results).then_output(|| {
+            GetQueryResultsOutput::builder()
+                .result_set(ResultSet::builder().build())
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_athena,
+            RuleMode::MatchAny,
+            [&wg, &start, &poll, &rows]
+        );
+        let req = QueryRequest {
+            sql: "SELECT 1".into(),
+            workgroup: Some("ir".into()),
+            output_location: Some("s3://mine/results/".into()),
+            ..QueryRequest::default()
+        };
+        let backoff = Backoff {
+            first: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            factor: 2.0,
+            throttle_retries: 1,
+        };
+        run_query(&client, &req, &backoff, std::future::pending(), &mut |_| {})
+            .await
+            .unwrap();
+        let got = sent.lock().unwrap().clone();
+        got
+    }
+
+    #[tokio::test]
+    async fn the_output_location_is_sent_only_when_the_workgroup_sets_none() {
+        assert_eq!(sent_location(Some("s3://workgroup-results/")).await, None);
+        assert_eq!(
+            sent_location(None).await.as_deref(),
+            Some("s3://mine/results/")
+        );
+    }
+}
+
+#[test]
+fn athena_query_refuses_statements_that_write() {
+    for sql in [
+        "CREATE TABLE loot AS SELECT * FROM cloudtrail",
+        "UNLOAD (SELECT * FROM cloudtrail) TO 's3://elsewhere/' WITH (format = 'JSON')",
+        "-- harmless\nDROP TABLE cloudtrail",
+        "INSERT INTO t SELECT 1",
+    ] {
+        // No endpoint answers: the refusal comes before any request.
+        let r = run(trawl().args([
+            "athena",
+            "query",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--",
+            sql,
+        ]));
+        assert_eq!(r.status, 1, "{sql}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("trawl is read-only; pass --allow-writes"),
+            "{sql}: {}",
+            r.stderr
+        );
+    }
+}
+
+// ---- 17. what a credential_process prints never reaches the output --------------------------
+
+#[test]
+fn a_failing_credential_process_is_masked_on_every_path() {
+    let dir = temp_dir("credproc");
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile leak]\nregion = us-east-1\ncredential_process = sh -c 'echo canary-token-42 >&2; echo canary-token-42; exit 1'\n",
+    )
+    .unwrap();
+    let mut athena = trawl();
+    athena
+        .env("AWS_CONFIG_FILE", &config)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "athena",
+            "query",
+            "--profile",
+            "leak",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "SELECT 1",
+        ]);
+    let r = run(&mut athena);
+    assert_ne!(r.status, 0);
+    assert!(!r.stderr.contains("canary-token-42"), "{}", r.stderr);
+    assert!(r.stderr.contains("no AWS credentials"), "{}", r.stderr);
+    let mut s3 = trawl();
+    s3.env("AWS_CONFIG_FILE", &config)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "ls",
+            "--profile",
+            "leak",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "s3://bucket",
+        ]);
+    let r = run(&mut s3);
+    assert!(!r.stderr.contains("canary-token-42"), "{}", r.stderr);
+}

@@ -151,6 +151,20 @@ impl fmt::Debug for Source {
     }
 }
 
+/// Said in place of a failure to get credentials.
+pub const NO_CREDENTIALS: &str = "none found in the environment, profiles, SSO or instance metadata; try --profile, or --no-sign-request for a public bucket";
+
+/// A failure's detail without what a credential provider printed: `credential_process` output
+/// (its stderr can hold tokens or secrets) is echoed into the SDK's error, so a failure to get
+/// credentials is said in fixed words, on every path that reports AWS errors.
+pub fn credential_free(detail: String) -> String {
+    if detail.contains("credentials") || detail.contains("credential_process") {
+        format!("no AWS credentials: {NO_CREDENTIALS}")
+    } else {
+        detail
+    }
+}
+
 /// A parsed `s3://bucket/prefix` URL.
 pub fn parse_s3_url(s: &str) -> Option<(String, String)> {
     let rest = s.strip_prefix("s3://")?;

@@ -315,7 +315,7 @@ where
         _ => FailureKind::Other,
     };
     let detail = if kind == FailureKind::NoCredentials {
-        "none found in the environment, profiles, SSO or instance metadata; try --profile, or --no-sign-request for a public bucket".to_string()
+        super::NO_CREDENTIALS.to_string()
     } else {
         detail
     };
