@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use common::{run, trawl};
@@ -508,4 +509,131 @@ fn a_failing_credential_process_is_masked_on_every_path() {
         ]);
     let r = run(&mut s3);
     assert!(!r.stderr.contains("canary-token-42"), "{}", r.stderr);
+}
+
+// ---- 10. symlink loops and the depth limit; 17. what is not a file -----------------------------
+
+fn record_count(source: &Path) -> (usize, String) {
+    let r = run(trawl().arg("records").arg(source));
+    (r.stdout.lines().count(), r.stderr)
+}
+
+#[test]
+fn a_symlink_loop_is_walked_once_and_said() {
+    use std::os::unix::fs::symlink;
+    let dir = temp_dir("loop");
+    let lake = dir.path().join("lake");
+    common::corpus_lake(&lake);
+    let (baseline, _) = record_count(&lake);
+    assert!(baseline > 10);
+    // `l -> .` at the top and a link to a folder inside the source.
+    symlink(".", lake.join("l")).unwrap();
+    symlink(lake.join("AWSLogs"), lake.join("again")).unwrap();
+    // A folder outside the source, reached by a link, that links back to itself.
+    let outside = dir.path().join("outside");
+    let day = "AWSLogs/222233334444/CloudTrail/us-east-1/2024/05/02";
+    std::fs::create_dir_all(outside.join(day)).unwrap();
+    std::fs::write(
+        outside.join(day).join("222233334444_CloudTrail_us-east-1_20240502T0300Z_x.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}]}"#,
+    )
+    .unwrap();
+    symlink(&outside, outside.join("AWSLogs/back")).unwrap();
+    symlink(&outside, lake.join("linked")).unwrap();
+
+    let (n, stderr) = record_count(&lake);
+    assert_eq!(n, baseline + 1, "{stderr}");
+    for said in [
+        "l/: not followed: a link back into the source",
+        "again/: not followed: a link back into the source",
+        "back/: not followed: a symlink loop",
+    ] {
+        assert!(stderr.contains(said), "{said} in {stderr}");
+    }
+    let ls = run(trawl().args(["ls", "--format", "jsonl"]).arg(&lake));
+    assert_eq!(ls.status, 0, "{}", ls.stderr);
+    assert!(ls.stderr.contains("a symlink loop"), "{}", ls.stderr);
+}
+
+#[test]
+fn folders_past_the_depth_limit_are_said() {
+    let dir = temp_dir("deep");
+    let mut deep = dir.path().to_path_buf();
+    for i in 0..30 {
+        deep.push(format!("d{i}"));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("x.json"), "{}").unwrap();
+    let r = run(trawl().args(["ls", "--format", "jsonl"]).arg(dir.path()));
+    assert!(
+        r.stderr
+            .contains("folders deeper than 24 levels are not followed"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn dangling_links_fifos_and_odd_names_are_said_and_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_dir("odd");
+    let event = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-05-02T03:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}]}"#;
+    // A name that is not UTF-8: read, and named with the byte escaped.
+    let odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"trail-\xff\xfe.json"));
+    std::fs::write(&odd, event).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling.json")).unwrap();
+    let fifo = dir.path().join("pipe.json");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let r = run(trawl().arg("records").arg(dir.path()));
+    let lines = common::json_lines(&r.stdout);
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    let object = lines[0]["object"].as_str().unwrap();
+    assert!(object.ends_with("trail-\\xff\\xfe.json"), "{object}");
+    assert!(
+        r.stderr
+            .contains("dangling.json: not read: a symlink to nothing"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("pipe.json: not read: a FIFO"),
+        "{}",
+        r.stderr
+    );
+
+    // A FIFO given as the source is refused at once, never read (which would wait for ever).
+    let mut child = trawl()
+        .arg("records")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("trawl waited on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("a FIFO, not a regular file"), "{stderr}");
 }

@@ -41,6 +41,9 @@ pub struct ObjectMeta {
 pub struct Listing {
     pub folders: Vec<String>,
     pub objects: Vec<ObjectMeta>,
+    /// What the level holds that is not read, each with why (a symlink loop, a dangling link,
+    /// a FIFO or device): said, never silently dropped.
+    pub skipped: Vec<String>,
 }
 
 pub type ByteReader = Pin<Box<dyn AsyncRead + Send>>;
