@@ -637,3 +637,49 @@ fn dangling_links_fifos_and_odd_names_are_said_and_read() {
     assert!(!status.success());
     assert!(stderr.contains("a FIFO, not a regular file"), "{stderr}");
 }
+
+// ---- 1. a resumed session does not reopen what brought it down ------------------------------
+
+/// A partition is saved once it has been read: while one is still being read, the session keeps
+/// the last one read, so if reading it brings trawl down, `--resume` starts without it.
+#[tokio::test]
+async fn a_partition_is_saved_only_once_it_has_been_read() {
+    use trawl::source::{self, AwsOptions};
+    use trawl::tui::resume::{self, Resume, Saved, SavedLoad};
+    use trawl::tui::Session;
+    let dir = temp_dir("resume");
+    let lake = dir.path().join("lake");
+    common::corpus_lake(&lake);
+    let specs = vec![lake.display().to_string()];
+    let path = dir.path().join("state/session.json");
+    let sources = source::open_all(&specs, &AwsOptions::default())
+        .await
+        .unwrap();
+    let mut s = Session::open(sources);
+    s.app.resume = Some(Resume::new(path.clone(), specs.clone()));
+    let day = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-2/2024/05/02/";
+    s.app.restore(Saved {
+        sources: specs.clone(),
+        load: Some(SavedLoad {
+            source: 0,
+            prefix: day.into(),
+            object: None,
+        }),
+        ..Saved::default()
+    });
+    s.settle().await;
+    s.app.persist();
+    let saved = |p: &Path| resume::load(p).unwrap().unwrap().load.map(|l| l.prefix);
+    assert_eq!(saved(&path).as_deref(), Some(day));
+
+    // Another partition starts loading: until it is read, the session names the last one read.
+    let other = "AWSLogs/o-a1b2c3d4e5/123456789/CloudTrail/us-east-2/2023/05/30/";
+    let load = s.app.load.as_mut().expect("a load");
+    load.req.prefix = other.into();
+    load.done = false;
+    s.app.persist();
+    assert_eq!(saved(&path).as_deref(), Some(day));
+    s.app.load.as_mut().unwrap().done = true;
+    s.app.persist();
+    assert_eq!(saved(&path).as_deref(), Some(other));
+}

@@ -81,6 +81,9 @@ pub struct Resume {
     last: Option<Saved>,
     /// Pivots wait for their partition's load to start.
     pending: Option<Saved>,
+    /// The last partition read to its end. A partition is saved only once read: when reading
+    /// one brings trawl down, `--resume` starts without it instead of failing at it again.
+    read: Option<SavedLoad>,
     pub error: Option<String>,
 }
 
@@ -102,11 +105,14 @@ impl Resume {
 impl App {
     /// The session as it stands.
     pub fn snapshot(&self) -> Saved {
-        let load = self.load.as_ref().map(|l| SavedLoad {
-            source: l.req.source,
-            prefix: l.req.prefix.clone(),
-            object: l.req.object.as_ref().map(|o| o.key.clone()),
-        });
+        let load = match self.load.as_ref() {
+            Some(l) if l.done => Some(SavedLoad {
+                source: l.req.source,
+                prefix: l.req.prefix.clone(),
+                object: l.req.object.as_ref().map(|o| o.key.clone()),
+            }),
+            _ => self.resume.as_ref().and_then(|r| r.read.clone()),
+        };
         // A restore in progress is kept as it was asked for until it has happened.
         if let Some(p) = self.resume.as_ref().and_then(|r| r.pending.as_ref()) {
             return Saved {
@@ -148,6 +154,9 @@ impl App {
         let Some(r) = self.resume.as_mut() else {
             return;
         };
+        if r.pending.is_none() {
+            r.read = now.load.clone();
+        }
         if r.last.as_ref() == Some(&now) {
             return;
         }
