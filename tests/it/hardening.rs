@@ -3,7 +3,7 @@
 //! file, JSON that only looks valid, keys that XML cannot carry, objects built to exhaust memory,
 //! spreadsheet formulas, invisible characters, symlink loops and files that are not files.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;
