@@ -73,7 +73,10 @@ fn is_plain_number(s: &str) -> bool {
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, "0"));
     !whole.is_empty()
         && !frac.is_empty()
-        && whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        && whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
 }
 
 /// `1.2 MiB`, as `ls` and the screen show sizes.
