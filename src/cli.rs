@@ -394,6 +394,7 @@ pub async fn load_sources_narrowed(
     for f in &walked.failures {
         warn(&f.to_string());
     }
+    walked.skipped.iter().for_each(|s| warn(s));
     for (i, prefix) in &walked.iceberg_tables {
         warn(&format!(
             "{}: a Security Lake source version 2 (Iceberg) table: read it through Athena",
@@ -517,6 +518,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for f in &walked.failures {
                 warn(&f.to_string());
             }
+            walked.skipped.iter().for_each(|s| warn(s));
             let rows = walk::ls_rows(&opened, &walked);
             output::write_ls(std::io::stdout().lock(), &rows, format_or_default(format)).or_else(
                 |e| {

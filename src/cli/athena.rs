@@ -49,6 +49,10 @@ pub enum AthenaCommand {
         athena: AthenaArgs,
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// Run a statement that writes or changes something (CREATE TABLE AS, UNLOAD, INSERT,
+        /// DROP, ALTER, MSCK, ...); without it only statements that read are run.
+        #[arg(long)]
+        allow_writes: bool,
         sql: String,
     },
     /// Every record that shares ENTITY, found by Athena within --since/--until.
@@ -142,8 +146,15 @@ pub async fn run(global: &Global, command: AthenaCommand) -> anyhow::Result<()> 
         AthenaCommand::Query {
             athena,
             format,
+            allow_writes,
             sql,
         } => {
+            if let Some(verb) = crate::athena::read_only::writes(&sql).filter(|_| !allow_writes) {
+                bail!(
+                    "not run: a {} statement can write or change things, and trawl is read-only; pass --allow-writes to run it",
+                    for_terminal(&verb)
+                );
+            }
             let conf = athena.over(AthenaConfig::load()?);
             let client = connect(global).await?;
             let req = conf.request(sql);

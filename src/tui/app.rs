@@ -245,18 +245,23 @@ impl App {
             self.message = Some(format!("copied {name} ({} bytes)", text.len()));
             return;
         }
-        let path = std::env::temp_dir().join(format!("trawl-copy-{}.txt", std::process::id()));
-        self.message = Some(match std::fs::write(&path, &text) {
-            Ok(()) => format!(
-                "{name} is too big for the terminal's clipboard ({} bytes): written to {}",
-                text.len(),
-                path.display()
-            ),
-            Err(e) => format!(
-                "{name} is too big for the terminal's clipboard, and {}: {e}",
-                path.display()
-            ),
-        });
+        // A private file in the user's own folder: never a predictable name in a shared /tmp.
+        let dir = crate::private_file::runtime_dir().unwrap_or_else(std::env::temp_dir);
+        let file = format!("trawl-copy-{}.txt", std::process::id());
+        let path = dir.join(&file);
+        self.message = Some(
+            match crate::private_file::write_private(&dir, &file, text.as_bytes()) {
+                Ok(_) => format!(
+                    "{name} is too big for the terminal's clipboard ({} bytes): written to {}",
+                    text.len(),
+                    path.display()
+                ),
+                Err(e) => format!(
+                    "{name} is too big for the terminal's clipboard, and {}: {e}",
+                    path.display()
+                ),
+            },
+        );
     }
 
     /// Does what an action asks; shared by keys and the palette.

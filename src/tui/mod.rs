@@ -144,6 +144,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
     // ratatui's init installs a panic hook that restores the terminal before the message prints.
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;
+    // A panic the Parquet guard catches is a problem with one object: the hook must not restore
+    // the terminal under the running screen, nor print over it.
+    crate::parquet_guard::quiet_caught_panics();
     let (ktx, krx) = mpsc::unbounded_channel();
     // Reading the terminal blocks, so it has a thread of its own that only forwards events.
     std::thread::spawn(move || {

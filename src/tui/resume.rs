@@ -57,13 +57,19 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
     }
 }
 
-/// Writes under a temporary name and renames, so a crash never leaves half a session.
+/// Writes under a temporary name and renames, so a crash never leaves half a session. The file
+/// is the owner's only (it names what was investigated), and its strings are stored escaped
+/// (`\u009b`, `\u202e`: the same JSON), so that `cat` of it drives no terminal.
 pub fn save(path: &Path, s: &Saved) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(s)?)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let text = serde_json::to_string_pretty(s)?;
+    // Pretty JSON's only raw line breaks are its own: each line is escaped alone.
+    let text: Vec<_> = text.split('\n').map(crate::escape::for_terminal).collect();
+    let tmp = format!(
+        "{}.partial",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let tmp = crate::private_file::write_private(dir, &tmp, text.join("\n").as_bytes())?;
     std::fs::rename(&tmp, path)
 }
 
@@ -75,6 +81,9 @@ pub struct Resume {
     last: Option<Saved>,
     /// Pivots wait for their partition's load to start.
     pending: Option<Saved>,
+    /// The last partition read to its end. A partition is saved only once read: when reading
+    /// one brings trawl down, `--resume` starts without it instead of failing at it again.
+    read: Option<SavedLoad>,
     pub error: Option<String>,
 }
 
@@ -96,11 +105,14 @@ impl Resume {
 impl App {
     /// The session as it stands.
     pub fn snapshot(&self) -> Saved {
-        let load = self.load.as_ref().map(|l| SavedLoad {
-            source: l.req.source,
-            prefix: l.req.prefix.clone(),
-            object: l.req.object.as_ref().map(|o| o.key.clone()),
-        });
+        let load = match self.load.as_ref() {
+            Some(l) if l.done => Some(SavedLoad {
+                source: l.req.source,
+                prefix: l.req.prefix.clone(),
+                object: l.req.object.as_ref().map(|o| o.key.clone()),
+            }),
+            _ => self.resume.as_ref().and_then(|r| r.read.clone()),
+        };
         // A restore in progress is kept as it was asked for until it has happened.
         if let Some(p) = self.resume.as_ref().and_then(|r| r.pending.as_ref()) {
             return Saved {
@@ -142,6 +154,9 @@ impl App {
         let Some(r) = self.resume.as_mut() else {
             return;
         };
+        if r.pending.is_none() {
+            r.read = now.load.clone();
+        }
         if r.last.as_ref() == Some(&now) {
             return;
         }
@@ -241,5 +256,23 @@ mod tests {
         std::fs::write(&path, "{oops").unwrap();
         assert!(load(&path).unwrap_err().contains("not a saved session"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_session_is_private_and_stores_strings_escaped() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trawl/session.json");
+        let s = Saved {
+            filter: "user:ad\u{9b}2Jmin".into(),
+            bookmarks: vec![("s3://b/x\u{202e}gpj.exe\u{200b}".into(), 1)],
+            ..Saved::default()
+        };
+        save(&path, &s).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(['\u{9b}', '\u{202e}', '\u{200b}']), "{text}");
+        assert_eq!(load(&path).unwrap(), Some(s));
     }
 }

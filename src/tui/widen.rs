@@ -120,7 +120,13 @@ pub fn default_window(records: &[&Record], span: Duration) -> String {
     let times: Vec<DateTime<Utc>> = records.iter().filter_map(|r| r.time).collect();
     let half = Duration::days((span.num_days() / 2).max(1));
     let (first, last) = match (times.iter().min(), times.iter().max()) {
-        (Some(a), Some(b)) => (*a - half, *b + half),
+        // A record's time is the log's word: at the ends of the calendar, the window stops there.
+        (Some(a), Some(b)) => (
+            a.checked_sub_signed(half)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            b.checked_add_signed(half)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        ),
         _ => return format!("{}d", span.num_days().max(1)),
     };
     format!("{}..{}", first.format("%Y-%m-%d"), last.format("%Y-%m-%d"))
@@ -358,5 +364,31 @@ impl App {
         );
         self.message = Some(format!("Athena {summary}"));
         self.athena.widened = Some(summary);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record dated at the calendar's edge (the log's word) gives a window that stops there,
+    /// never an overflow.
+    #[test]
+    fn a_window_around_the_ends_of_time_does_not_overflow() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#,
+        )
+        .unwrap();
+        let origin = crate::record::Origin {
+            object: std::sync::Arc::from("mem://x"),
+            position: 1,
+        };
+        let mut early = Record::from_value(v, origin, None).unwrap();
+        early.time = Some(DateTime::<Utc>::MIN_UTC);
+        let mut late = early.clone();
+        late.time = Some(DateTime::<Utc>::MAX_UTC);
+        let w = default_window(&[&early, &late], Duration::days(7));
+        assert!(w.contains(".."), "{w}");
+        assert!(parse_window(&w, Utc::now()).is_ok(), "{w}");
     }
 }

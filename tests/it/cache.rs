@@ -264,6 +264,7 @@ impl trawl::source::Store for Memory {
         Ok(trawl::source::Listing {
             folders: Vec::new(),
             objects: (0..self.n).map(|n| self.meta(&n.to_string())).collect(),
+            skipped: Vec::new(),
         })
     }
 

@@ -14,6 +14,7 @@ mod detect;
 mod encryption;
 mod faults;
 mod fuzz_regressions;
+mod hardening;
 mod hostile;
 mod pivot;
 mod query;

@@ -32,6 +32,9 @@ use serde::Deserialize;
 use crate::athena::client::QueryRequest;
 use crate::athena::pivot::Tables;
 
+/// The widest pivot window: ten years, past any log's retention (and far from chrono's range).
+const MAX_PIVOT_WINDOW_DAYS: i64 = 3660;
+
 /// The pivot window when the file sets none.
 pub const DEFAULT_PIVOT_WINDOW: &str = "7d";
 
@@ -254,6 +257,11 @@ impl Config {
                 "'{text}' is not a window: it must be longer than 0"
             ));
         }
+        if span > chrono::Duration::days(MAX_PIVOT_WINDOW_DAYS) {
+            return Err(format!(
+                "'{text}' is too wide a window: at most {MAX_PIVOT_WINDOW_DAYS}d"
+            ));
+        }
         Ok(span)
     }
 
@@ -428,6 +436,11 @@ rules = ["./sigma", "/opt/rules/aws_cloudtrail_x.yml"]
             ("[detect]\nrule = [\"./r\"]\n", "rule", "line 2"),
             ("[pivot]\nwindow = \"7 days\"\n", "[pivot] window", "7 days"),
             ("[pivot]\nwindow = \"0d\"\n", "[pivot] window", "0d"),
+            (
+                "[pivot]\nwindow = \"200000000d\"\n",
+                "[pivot] window",
+                "too wide a window",
+            ),
             (
                 "[keys]\nquit = 3\n",
                 "a key or a list of keys",

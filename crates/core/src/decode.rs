@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 /// Limits that bound memory per object: log content is attacker-controlled.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Decompressed bytes one object may expand to (a gzip bomb stops here).
+    /// Decompressed bytes one object may expand to (a gzip bomb stops here), and the memory its
+    /// records may take once read (millions of tiny records from a small object stop here).
     pub max_object_bytes: u64,
     /// Bytes one line or one record may take.
     pub max_record_bytes: usize,
@@ -24,7 +25,9 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_object_bytes: 4 << 30,
+            // Fits a small machine: objects are read several at once, and an envelope or a
+            // pretty document is held whole while its records are made.
+            max_object_bytes: 512 << 20,
             max_record_bytes: 64 << 20,
         }
     }
@@ -204,7 +207,7 @@ fn decode_text<R: BufRead>(
     let envelope =
         first == b'[' || (first == b'{' && r.fill_buf().map(starts_envelope).unwrap_or(false));
     if envelope {
-        return decode_stream(r, 1, prefilter, sink);
+        return decode_stream(r, 1, limits, prefilter, sink);
     }
     if first != b'{' {
         let head = r.fill_buf().map(|b| b.to_vec()).unwrap_or_default();
@@ -269,7 +272,7 @@ fn decode_lines<R: BufRead>(
             Err(e) if e.is_eof() && !seen_value => {
                 // Pretty-printed: hand the text read so far plus the rest to a streaming parser.
                 let rest = io::Cursor::new(std::mem::take(&mut line)).chain(r);
-                return decode_stream(rest, n, prefilter, sink);
+                return decode_stream(rest, n, limits, prefilter, sink);
             }
             Err(e) => {
                 let message = if std::str::from_utf8(trimmed).is_err() {
@@ -364,7 +367,7 @@ fn explode(v: Value, position: u64, sink: &mut Sink<'_>) -> ControlFlow<()> {
 
 /// What a JSON syntax error means to a person. serde_json stops at 128 levels of nesting rather
 /// than recurse until the stack overflows; hostile logs nest 10 000 deep to find readers that don't.
-fn syntax_message(e: &serde_json::Error) -> String {
+pub fn syntax_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     if text.starts_with("recursion limit exceeded") {
         format!("skipped: nested deeper than 128 levels ({text})")
@@ -381,6 +384,7 @@ fn syntax_message(e: &serde_json::Error) -> String {
 fn decode_stream<R: Read>(
     mut r: R,
     first_line: u64,
+    limits: Limits,
     prefilter: Prefilter<'_>,
     sink: &mut Sink<'_>,
 ) -> ControlFlow<()> {
@@ -393,7 +397,7 @@ fn decode_stream<R: Read>(
     let mut text = TEXT.take();
     text.clear();
     let read_error = r.read_to_end(&mut text).err();
-    let flow = parse_stream(&text, read_error, first_line, prefilter, sink);
+    let flow = parse_stream(&text, read_error, first_line, limits, prefilter, sink);
     if text.capacity() <= KEEP_AT_MOST {
         TEXT.set(text);
     }
@@ -404,6 +408,7 @@ fn parse_stream(
     text: &[u8],
     read_error: Option<io::Error>,
     first_line: u64,
+    limits: Limits,
     prefilter: Prefilter<'_>,
     sink: &mut Sink<'_>,
 ) -> ControlFlow<()> {
@@ -413,6 +418,7 @@ fn parse_stream(
     loop {
         // Stop cleanly at the end of the input; anything else is another document.
         let seed = TopSeed {
+            max_record: limits.max_record_bytes,
             prefilter,
             sink: &mut *sink,
             broke: &mut broke,
@@ -468,6 +474,7 @@ fn parse_stream(
 /// Deserializes one top-level value, streaming the array of an envelope (or a top-level array)
 /// to the sink instead of building it. Yields the value when it was not streamed.
 struct TopSeed<'s, 'a> {
+    max_record: usize,
     prefilter: Prefilter<'s>,
     sink: &'s mut Sink<'a>,
     broke: &'s mut bool,
@@ -489,7 +496,13 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        stream_elements(seq, self.prefilter, self.sink, self.broke, self.next)?;
+        let stream = Stream {
+            max_record: self.max_record,
+            prefilter: self.prefilter,
+            sink: self.sink,
+            broke: self.broke,
+        };
+        stream.elements(seq, self.next)?;
         Ok(None)
     }
 
@@ -500,6 +513,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         if matches!(first.as_str(), "Records" | "findings" | "Findings") {
             let mut streamed = false;
             map.next_value_seed(ArraySeed {
+                max_record: self.max_record,
                 prefilter: self.prefilter,
                 sink: self.sink,
                 broke: self.broke,
@@ -538,6 +552,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
 }
 
 struct ArraySeed<'s, 'a> {
+    max_record: usize,
     prefilter: Prefilter<'s>,
     sink: &'s mut Sink<'a>,
     broke: &'s mut bool,
@@ -559,7 +574,13 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         *self.streamed = true;
-        stream_elements(seq, self.prefilter, self.sink, self.broke, self.next)
+        let stream = Stream {
+            max_record: self.max_record,
+            prefilter: self.prefilter,
+            sink: self.sink,
+            broke: self.broke,
+        };
+        stream.elements(seq, self.next)
     }
     // `"Records": null` and friends hold no records; accept them quietly.
     fn visit_unit<E>(self) -> Result<(), E> {
@@ -571,40 +592,65 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
 }
 
-fn stream_elements<'de, A: SeqAccess<'de>>(
-    mut seq: A,
-    prefilter: Prefilter<'_>,
-    sink: &mut Sink<'_>,
-    broke: &mut bool,
-    first: u64,
-) -> Result<(), A::Error> {
-    let mut i = first;
-    loop {
-        // Borrowed raw text: judged without allocating, parsed only when it may be wanted.
-        let raw = match seq.next_element::<&'de serde_json::value::RawValue>()? {
-            None => break,
-            Some(raw) if prefilter.is_some_and(|keep| !keep(raw.get().as_bytes())) => {
-                i += 1;
-                continue;
+/// Where an array's elements go, one at a time.
+struct Stream<'s, 'a> {
+    max_record: usize,
+    prefilter: Prefilter<'s>,
+    sink: &'s mut Sink<'a>,
+    broke: &'s mut bool,
+}
+
+impl Stream<'_, '_> {
+    fn elements<'de, A: SeqAccess<'de>>(self, mut seq: A, first: u64) -> Result<(), A::Error> {
+        let mut i = first;
+        loop {
+            // Borrowed raw text: judged without allocating, parsed only when it may be wanted.
+            let raw = match seq.next_element::<&'de serde_json::value::RawValue>()? {
+                None => break,
+                Some(raw)
+                    if self
+                        .prefilter
+                        .is_some_and(|keep| !keep(raw.get().as_bytes())) =>
+                {
+                    i += 1;
+                    continue;
+                }
+                Some(raw) => raw.get(),
+            };
+            let item = if raw.len() > self.max_record {
+                // The same bound as a line of JSON Lines: one element is one record.
+                Item::Problem(Problem {
+                    line: Some(i),
+                    message: format!(
+                        "skipped: element of {} bytes is longer than the {} byte limit",
+                        raw.len(),
+                        self.max_record
+                    ),
+                    fatal: false,
+                })
+            } else if raw.starts_with("{\"eventVersion\"") {
+                // CloudTrail writes `eventVersion` first; such an element goes to the sink as text.
+                Item::CloudTrailText(Box::from(raw), i)
+            } else {
+                // An element that is not valid JSON (a lone surrogate, a number out of range, too
+                // deep) costs that element, as a bad line of JSON Lines does.
+                match serde_json::from_str(raw) {
+                    Ok(v) => Item::Value(v, i),
+                    Err(e) => Item::Problem(Problem {
+                        line: Some(i),
+                        message: syntax_message(&e),
+                        fatal: false,
+                    }),
+                }
+            };
+            if (self.sink)(item).is_break() {
+                *self.broke = true;
+                return Err(serde::de::Error::custom("stopped"));
             }
-            Some(raw) => raw.get(),
-        };
-        // CloudTrail writes `eventVersion` first; such an element goes to the sink as text.
-        let item = if raw.starts_with("{\"eventVersion\"") {
-            Item::CloudTrailText(Box::from(raw), i)
-        } else {
-            Item::Value(
-                serde_json::from_str(raw).map_err(serde::de::Error::custom)?,
-                i,
-            )
-        };
-        if sink(item).is_break() {
-            *broke = true;
-            return Err(serde::de::Error::custom("stopped"));
+            i += 1;
         }
-        i += 1;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Decodes a whole Parquet file (held in memory or on disk) row by row into JSON values. A
@@ -622,6 +668,16 @@ where
 {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let file_len = input.len();
+    let input = match crate::parquet_guard::check_footer(input) {
+        Ok(checked) => checked,
+        Err(why) => {
+            return sink(Item::Problem(Problem {
+                line: None,
+                message: format!("not a readable Parquet file ({why})"),
+                fatal: true,
+            }))
+        }
+    };
     let reader = match SerializedFileReader::new(input) {
         Ok(r) => r,
         Err(e) => {
@@ -771,6 +827,30 @@ mod tests {
             "{}",
             got[1]
         );
+    }
+
+    #[test]
+    fn an_envelope_element_longer_than_a_record_may_be_is_skipped() {
+        let limits = Limits {
+            max_object_bytes: 1 << 20,
+            max_record_bytes: 64,
+        };
+        let input = format!(
+            "{{\"Records\":[{{\"a\":1}},{{\"b\":\"{}\"}},{{\"a\":3}}]}}",
+            "y".repeat(100)
+        );
+        let mut got = Vec::new();
+        let _ = decode_json(input.as_bytes(), limits, &mut |i| {
+            got.push(format!("{i:?}"));
+            ControlFlow::Continue(())
+        });
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(
+            got[1].contains("element of 108 bytes is longer than the 64 byte limit"),
+            "{}",
+            got[1]
+        );
+        assert!(got[2].contains("Value"), "{}", got[2]);
     }
 
     #[test]

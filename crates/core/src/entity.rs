@@ -2278,4 +2278,23 @@ mod tests {
             .collect();
         assert_eq!(ips_in(&list.join(",")).len(), 200_000);
     }
+
+    /// An address followed by an invisible character is not that address: it is no IP entity
+    /// (and the screen shows the character escaped, so it does not pass for one).
+    #[test]
+    fn an_address_with_an_invisible_character_is_not_an_ip() {
+        assert_eq!(parse_ip("203.0.113.66\u{200b}"), None);
+        let event = serde_json::json!({"eventName": "GetObject", "sourceIPAddress": "203.0.113.66\u{200b}"});
+        assert!(
+            !from_cloudtrail(&event)
+                .iter()
+                .any(|e| e.kind == EntityKind::Ip),
+            "{:?}",
+            from_cloudtrail(&event)
+        );
+        assert_eq!(
+            crate::escape::for_terminal("203.0.113.66\u{200b}"),
+            "203.0.113.66\\u200b"
+        );
+    }
 }

@@ -1,19 +1,28 @@
 //! Terminal safety. Log fields are written by attackers: control characters (C0, DEL, C1), bidi
-//! overrides and line separators are shown escaped (`\u001b`), never sent raw to a terminal.
+//! overrides, line separators and invisible format characters (zero-width spaces and joiners,
+//! the byte order mark, soft hyphens, tag characters) are shown escaped (`\u001b`, `\u200b`),
+//! never sent raw to a terminal: `ad\u200bmin` must not pass for `admin`.
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Characters that can move the cursor, change colours, hide text or reorder what is shown.
+/// Characters that can move the cursor, change colours, hide text or reorder what is shown, and
+/// the ones that show nothing at all (format characters and fillers), which make two different
+/// strings look the same.
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{061c}' | '\u{200e}' | '\u{200f}'
-        | '\u{2028}' | '\u{2029}'
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        | '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}'
+        | '\u{17b4}' | '\u{17b5}' | '\u{180b}'..='\u{180f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e007f}')
 }
 
-/// The string with every unsafe character replaced by a visible `\uXXXX`.
+/// The string with every unsafe character replaced by a visible `\uXXXX` (a surrogate pair
+/// above U+FFFF, so that escaped JSON text stays the same JSON).
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
@@ -21,7 +30,10 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if is_unsafe(c) {
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{:04x}", u);
+            }
         } else {
             out.push(c);
         }
@@ -49,6 +61,24 @@ mod tests {
         assert_eq!(for_terminal("x\u{202e}gpj.exe"), "x\\u202egpj.exe");
         assert_eq!(for_terminal("del\u{7f}"), "del\\u007f");
         assert_eq!(for_terminal("tab\tnl\n"), "tab\\u0009nl\\u000a");
+    }
+
+    #[test]
+    fn invisible_characters_are_shown() {
+        assert_eq!(for_terminal("ad\u{200b}min"), "ad\\u200bmin");
+        assert_eq!(for_terminal("\u{feff}root"), "\\ufeffroot");
+        assert_eq!(
+            for_terminal("pass\u{ad}word\u{2060}"),
+            "pass\\u00adword\\u2060"
+        );
+        // A tag character is above U+FFFF: a surrogate pair, which JSON reads back as it.
+        assert_eq!(for_terminal("a\u{e0041}"), "a\\udb40\\udc41");
+        let v = serde_json::json!({"user": "ad\u{200d}min\u{e0041}\u{200c}"});
+        let line = json_line(&v);
+        assert!(line.is_ascii(), "{line}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), v);
+        // Letters of other scripts are shown as they are.
+        assert_eq!(for_terminal("Zoë 東京 ✓"), "Zoë 東京 ✓");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::private_file;
 use crate::record::{Record, RecordKind};
 use crate::source::ObjectMeta;
 use crate::text::{csv_field, detail_cells, record_head, record_line, summary_cells};
@@ -202,7 +203,10 @@ fn csv_row(
 }
 
 /// Writes `records` to `path` (JSON Lines, or CSV for a `.csv` name) and its SHA-256 beside it.
-/// The file is written under a temporary name and renamed, so a failure leaves no half file.
+/// The file is written under a temporary name and linked into place, so a failure leaves no half
+/// file; neither it nor the checksum ever replaces a file, and a link placed at either name is
+/// refused, never written through. The file is the owner's only; the checksum as the umask
+/// allows, at most 0644.
 pub fn export<'a>(
     path: &Path,
     records: impl IntoIterator<Item = &'a Record>,
@@ -226,8 +230,10 @@ pub fn export_with<'a>(
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?
         .to_string_lossy()
         .into_owned();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    let file = std::fs::File::create(&tmp)?;
+    // Created new (never through a link placed at the name), the owner's only: evidence can
+    // hold credentials and personal data.
+    let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let file = private_file::create_new(&tmp, private_file::PRIVATE)?;
     let mut out = Hashing {
         inner: BufWriter::new(file),
         hash: Sha256::new(),
@@ -260,19 +266,30 @@ pub fn export_with<'a>(
         out.flush()?;
         out.inner.get_ref().sync_all()
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
+    // The checksum's name is taken before the file is put in place, so that neither replaces
+    // anything and a refusal leaves nothing behind.
+    let checksum_path = path.with_file_name(format!("{name}.sha256"));
+    let checksum =
+        result.and_then(|()| private_file::create_new(&checksum_path, private_file::SHARED));
+    let mut checksum = match checksum {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    if let Err(e) = private_file::publish(&tmp, path) {
+        let _ = std::fs::remove_file(&checksum_path);
         return Err(e);
     }
-    std::fs::rename(&tmp, path)?;
     let sha256: String = out
         .hash
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let checksum_path = path.with_file_name(format!("{name}.sha256"));
-    std::fs::write(&checksum_path, format!("{sha256}  {name}\n"))?;
+    checksum.write_all(format!("{sha256}  {name}\n").as_bytes())?;
+    checksum.sync_all()?;
     Ok(Written {
         path: path.to_path_buf(),
         records: n,
@@ -299,7 +316,7 @@ pub fn default_path(dir: &Path, what: &str, ext: &str) -> PathBuf {
     let base = format!("trawl-{safe}-{stamp}");
     let mut p = dir.join(format!("{base}.{ext}"));
     let mut i = 2;
-    while p.exists() {
+    while p.symlink_metadata().is_ok() {
         p = dir.join(format!("{base}-{i}.{ext}"));
         i += 1;
     }
@@ -380,6 +397,15 @@ mod tests {
             !row.contains('\u{1b}'),
             "no raw escape reaches a spreadsheet"
         );
+        // A field that starts a formula reaches the spreadsheet as text.
+        let mut formula = r.clone();
+        formula.principal = Some("=HYPERLINK(\"http://evil\")".into());
+        export(&dir.join("formula.csv"), [&formula], &objects, &ctx).unwrap();
+        let text = std::fs::read_to_string(dir.join("formula.csv")).unwrap();
+        assert!(
+            text.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","),
+            "{text}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -431,6 +457,53 @@ mod tests {
             "{row}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn export_never_writes_through_a_link_nor_over_a_file() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let r = rec("s3://b/k.json.gz", 1);
+        let ctx = Context::default();
+        let path = dir.path().join("case.jsonl");
+        let partial = dir
+            .path()
+            .join(format!(".case.jsonl.{}.partial", std::process::id()));
+        let checksum = dir.path().join("case.jsonl.sha256");
+        let leftovers = |want: usize| {
+            let n = std::fs::read_dir(dir.path()).unwrap().count();
+            assert_eq!(
+                n,
+                want,
+                "{:?}",
+                std::fs::read_dir(dir.path()).unwrap().collect::<Vec<_>>()
+            );
+        };
+
+        // A link at the temporary name, at the checksum's, at the file's: each refused.
+        for link in [&partial, &checksum, &path] {
+            symlink(&victim, link).unwrap();
+            let e = export(&path, [&r], &Objects::new(), &ctx).unwrap_err();
+            assert!(e.to_string().contains("never overwritten"), "{e}");
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+            leftovers(2);
+            std::fs::remove_file(link).unwrap();
+        }
+        // A regular checksum file already there is not overwritten either, and no export is left.
+        std::fs::write(&checksum, "mine").unwrap();
+        assert!(export(&path, [&r], &Objects::new(), &ctx).is_err());
+        assert_eq!(std::fs::read_to_string(&checksum).unwrap(), "mine");
+        assert!(!path.exists());
+        std::fs::remove_file(&checksum).unwrap();
+
+        // The evidence is the owner's only; the checksum at most 0644.
+        export(&path, [&r], &Objects::new(), &ctx).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&checksum) & !0o644, 0);
+        leftovers(3);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod load;
 pub mod parquet_guard;
 pub mod parquet_json;
 pub mod pivot;
+pub mod private_file;
 pub mod query;
 pub mod record;
 pub mod scope;

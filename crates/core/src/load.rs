@@ -161,9 +161,80 @@ pub fn decode_concurrency(objects: &[ObjectRef], wanted: usize, reserved: usize)
     n.max(1)
 }
 
+/// Memory is counted in units of this many bytes.
+const UNIT: u64 = 16 << 20;
+
+/// Units of memory that objects in flight may take together: half of what the machine (or the
+/// control group trawl runs in) has available when first asked, the rest left for the records
+/// already loaded.
+struct Budget {
+    units: tokio::sync::Semaphore,
+    total: u32,
+}
+
+fn budget() -> &'static Budget {
+    static BUDGET: std::sync::OnceLock<Budget> = std::sync::OnceLock::new();
+    BUDGET.get_or_init(|| {
+        let max = tokio::sync::Semaphore::MAX_PERMITS.min(u32::MAX as usize) as u64;
+        let total = available_memory().map_or(max, |m| (m / 2 / UNIT).clamp(1, max));
+        Budget {
+            units: tokio::sync::Semaphore::new(total as usize),
+            total: total as u32,
+        }
+    })
+}
+
+/// Units one object may need: its expanded text and the records made from it may each reach
+/// the object limit.
+pub fn object_units(limits: Limits) -> u64 {
+    limits
+        .max_object_bytes
+        .saturating_mul(2)
+        .div_ceil(UNIT)
+        .max(1)
+}
+
+/// Objects that fit in `available` bytes at once, each as large as the limits allow (at least one).
+pub fn objects_in_flight(available: u64, limits: Limits) -> u64 {
+    (available / 2 / UNIT / object_units(limits)).max(1)
+}
+
+/// Bytes available to trawl: `MemAvailable`, lowered to the control group's limit when it has
+/// one. `None` where neither can be read.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+    };
+    let cgroup = read("/sys/fs/cgroup/memory.max")
+        .map(|max| max.saturating_sub(read("/sys/fs/cgroup/memory.current").unwrap_or(0)));
+    match (meminfo, cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Reads one object through its store, decoding on a blocking thread. Parquet is read by ranges
-/// (footer, then a row group at a time); everything else is streamed.
+/// (footer, then a row group at a time); everything else is streamed. However many objects
+/// callers read at once, only as many as memory holds are in flight ([`objects_in_flight`]).
 pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
+    let budget = budget();
+    // One object alone may always be read, however large its limits.
+    let want = u32::try_from(object_units(opts.limits))
+        .unwrap_or(u32::MAX)
+        .min(budget.total);
+    let _held = budget.units.acquire_many(want).await;
+    read_object_now(obj, opts).await
+}
+
+async fn read_object_now(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
     let uri: Arc<str> = Arc::from(obj.uri());
     let collector = Collector::new(uri.clone(), obj.partition.clone(), opts);
     let limits = opts.limits;
@@ -248,6 +319,11 @@ fn not_a_record(v: &serde_json::Value) -> String {
 /// Turns decoded values into records of one object, keeping problems and honouring cancel.
 struct Collector {
     result: ObjectResult,
+    /// Memory the records kept so far take, and how much they may.
+    held: usize,
+    max_held: usize,
+    /// Stopped for holding too much: incomplete, but not cancelled.
+    refused: bool,
     partition: Option<Partition>,
     scope: Scope,
     cancel: CancellationToken,
@@ -266,6 +342,9 @@ impl Collector {
                 complete: true,
                 cancelled: false,
             },
+            held: 0,
+            max_held: usize::try_from(opts.limits.max_object_bytes).unwrap_or(usize::MAX),
+            refused: false,
             partition,
             scope: opts.scope.clone(),
             cancel: opts.cancel.clone(),
@@ -276,7 +355,7 @@ impl Collector {
     }
 
     fn push(&mut self, item: Item) -> ControlFlow<()> {
-        if self.cancel.is_cancelled() {
+        if self.cancel.is_cancelled() || self.refused {
             return ControlFlow::Break(());
         }
         match item {
@@ -293,7 +372,7 @@ impl Collector {
                         Ok(v) => self.value(v, position),
                         Err(e) => self.result.problems.push(Problem {
                             line: Some(position),
-                            message: format!("not JSON ({e})"),
+                            message: decode::syntax_message(&e),
                             fatal: false,
                         }),
                     },
@@ -305,6 +384,22 @@ impl Collector {
                 }
                 self.result.problems.push(p);
             }
+        }
+        if self.held > self.max_held {
+            // Millions of tiny records from a small object: its text was within the limit, the
+            // records it makes are not. What was read is kept, and said to be incomplete.
+            self.refused = true;
+            self.result.complete = false;
+            self.result.problems.push(Problem {
+                line: None,
+                message: format!(
+                    "refused: its records take more than {} bytes of memory after {} records (raise --max-object-bytes)",
+                    self.max_held,
+                    self.result.records.len()
+                ),
+                fatal: true,
+            });
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     }
@@ -334,12 +429,13 @@ impl Collector {
             r.detections = rules.evaluate(&r);
         }
         if self.keep.as_ref().is_none_or(|k| k(&r)) {
+            self.held += r.footprint();
             self.result.records.push(r);
         }
     }
 
     fn finish(mut self, flow: ControlFlow<()>) -> ObjectResult {
-        if flow.is_break() {
+        if flow.is_break() && !self.refused {
             self.result.cancelled = true;
             self.result.complete = false;
         }
@@ -424,8 +520,30 @@ fn not_a_record_if_unknown(v: &serde_json::Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::Progress;
+    use super::{objects_in_flight, Limits, Progress};
     use std::time::Duration;
+
+    #[test]
+    fn objects_in_flight_fit_in_memory() {
+        let limits = Limits::default();
+        assert_eq!(
+            limits.max_object_bytes,
+            512 << 20,
+            "a small machine's limit"
+        );
+        const GIB: u64 = 1 << 30;
+        // Each object may hold its text and its records: 1 GiB; half the memory is for them.
+        assert_eq!(objects_in_flight(2 * GIB, limits), 1);
+        assert_eq!(objects_in_flight(8 * GIB, limits), 4);
+        assert_eq!(objects_in_flight(24 * GIB, limits), 12);
+        // Never none: one object is always read.
+        assert_eq!(objects_in_flight(GIB / 4, limits), 1);
+        let small = Limits {
+            max_object_bytes: 64 << 20,
+            ..limits
+        };
+        assert_eq!(objects_in_flight(2 * GIB, small), 8);
+    }
 
     #[test]
     fn progress_tells_rate_and_time_left_by_bytes() {

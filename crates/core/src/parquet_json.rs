@@ -6,10 +6,16 @@ use chrono::{TimeZone, Utc};
 use parquet::record::{Field, Row};
 use serde_json::{Map, Number, Value};
 
+/// Rows nest no deeper than their schema, which the decoder has checked
+/// ([`crate::parquet_guard::MAX_SCHEMA_DEPTH`]); the conversion stops there all the same.
 pub fn row_to_json(row: &Row) -> Value {
+    group(row, 0)
+}
+
+fn group(row: &Row, depth: usize) -> Value {
     let mut o = Map::new();
     for (name, field) in row.get_column_iter() {
-        o.insert(name.clone(), field_to_json(field));
+        o.insert(name.clone(), field_to_json(field, depth + 1));
     }
     Value::Object(o)
 }
@@ -26,7 +32,11 @@ fn timestamp(t: Option<chrono::DateTime<Utc>>, raw: i64) -> Value {
     }
 }
 
-fn field_to_json(f: &Field) -> Value {
+fn field_to_json(f: &Field, depth: usize) -> Value {
+    if depth > crate::parquet_guard::MAX_SCHEMA_DEPTH {
+        return Value::String("(nested too deep)".into());
+    }
+    let inner = |f: &Field| field_to_json(f, depth + 1);
     match f {
         Field::Null => Value::Null,
         Field::Bool(b) => Value::Bool(*b),
@@ -55,18 +65,16 @@ fn field_to_json(f: &Field) -> Value {
         Field::Decimal(_) | Field::Date(_) | Field::TimeMillis(_) | Field::TimeMicros(_) => {
             Value::String(f.to_string())
         }
-        Field::Group(row) => row_to_json(row),
-        Field::ListInternal(list) => {
-            Value::Array(list.elements().iter().map(field_to_json).collect())
-        }
+        Field::Group(row) => group(row, depth),
+        Field::ListInternal(list) => Value::Array(list.elements().iter().map(inner).collect()),
         Field::MapInternal(map) => {
             let mut o = Map::new();
             for (k, v) in map.entries() {
-                let key = match field_to_json(k) {
+                let key = match inner(k) {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                o.insert(key, field_to_json(v));
+                o.insert(key, inner(v));
             }
             Value::Object(o)
         }

@@ -159,31 +159,127 @@ fn is_resource_parameter(k: &str) -> bool {
 /// whole, and a hostile value must not be held twice.
 const MAX_SHORT: usize = 512;
 
-/// An object's fields, each value left as its text.
+/// An object's fields that the summary may read, each value left as its text; every other
+/// field is checked to be valid JSON without being kept ([`Valid`]).
 /// Keys are borrowed: one with an escape fails, and the caller parses the record whole.
 struct Fields<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
 
-impl<'de> serde::Deserialize<'de> for Fields<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Fields<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(24);
-                while let Some(e) = m.next_entry::<&'de str, &'de serde_json::value::RawValue>()? {
-                    out.push(e);
-                }
-                Ok(Fields(out))
+/// Whether a top-level field of an event may be read by its summary or entities.
+fn may_read(key: &str) -> bool {
+    CLOUDTRAIL_FIELDS.contains(&key) || key == "responseElements" || key == "requestParameters"
+}
+
+/// Reads an object's fields as [`Fields`], keeping those `keep` names and checking the rest with
+/// [`Valid`] at `depth` (the containers around the object's values).
+struct Pick {
+    keep: fn(&str) -> bool,
+    depth: usize,
+}
+
+impl Pick {
+    fn from<'de>(self, text: &'de str) -> serde_json::Result<Fields<'de>> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        let fields = serde::de::DeserializeSeed::deserialize(self, &mut d)?;
+        d.end()?;
+        Ok(fields)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pick {
+    type Value = Fields<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Fields<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pick {
+    type Value = Fields<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Fields<'de>, A::Error> {
+        let mut out = Vec::with_capacity(16);
+        while let Some(k) = m.next_key::<&'de str>()? {
+            if (self.keep)(k) {
+                out.push((k, m.next_value::<&'de serde_json::value::RawValue>()?));
+            } else {
+                m.next_value_seed(Valid(self.depth))?;
             }
         }
-        d.deserialize_map(V)
+        Ok(Fields(out))
     }
+}
+
+/// Most containers a JSON value may nest, counting the outermost: serde_json's own limit, so
+/// that what passes here also parses whole.
+const MAX_NESTING: usize = 127;
+
+/// A validating skip: reads a value as a full parse would (escapes, lone surrogates, numbers out
+/// of range, nesting) and keeps nothing. Skipping a value as raw text checks none of that, and
+/// an event accepted so would print as a line that `jq` rejects. The number is the containers
+/// around the value.
+#[derive(Clone, Copy)]
+struct Valid(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Valid {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Valid {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.deeper()?;
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.deeper()?;
+        while map.next_key_seed(inner)?.is_some() {
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+impl Valid {
+    fn deeper<E: serde::de::Error>(self) -> Result<Valid, E> {
+        if self.0 >= MAX_NESTING {
+            return Err(E::custom("recursion limit exceeded"));
+        }
+        Ok(Valid(self.0 + 1))
+    }
+}
+
+/// Whether `raw`, a value one level inside an event, is valid JSON as the whole event's parse
+/// would see it.
+fn valid_inside(raw: &serde_json::value::RawValue) -> bool {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    Valid(1).deserialize(&mut de).is_ok()
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -320,7 +416,12 @@ impl Record {
         if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
             return Err(origin);
         }
-        let Ok(Fields(fields)) = serde_json::from_str::<Fields>(text) else {
+        // Inside the event: its values are one level down, as in the whole parse.
+        let pick = Pick {
+            keep: may_read,
+            depth: 1,
+        };
+        let Ok(Fields(fields)) = pick.from(text) else {
             return Err(origin);
         };
         // The last of a repeated key wins, as in the parsed tree.
@@ -338,6 +439,9 @@ impl Record {
         let response = bodies || name == "ConsoleLogin";
         let mut tree = serde_json::Map::new();
         for (k, v) in &fields {
+            if !valid_inside(v) {
+                return Err(origin);
+            }
             let wanted = CLOUDTRAIL_FIELDS.contains(k)
                 || (response && *k == "responseElements")
                 || (bodies && *k == "requestParameters");
@@ -580,7 +684,12 @@ fn arn_resource(arn: &str) -> &str {
 /// share of `requestParameters`. Keys are borrowed; text with an escaped key, or no object, is
 /// parsed whole instead (what is kept is all that is read, so both give the same resource).
 fn resource_parameters(text: &str) -> serde_json::Result<Value> {
-    let Ok(Fields(fields)) = serde_json::from_str::<Fields>(text) else {
+    // The parameters' values sit two levels down in the event.
+    let pick = Pick {
+        keep: is_resource_parameter,
+        depth: 2,
+    };
+    let Ok(Fields(fields)) = pick.from(text) else {
         return serde_json::from_str(text);
     };
     let mut kept = serde_json::Map::new();

@@ -25,7 +25,9 @@ pub fn parse_time(s: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateT
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         let start = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"));
         return Ok(if end_of_day {
-            start + Duration::days(1) - Duration::milliseconds(1)
+            start
+                .checked_add_signed(Duration::days(1) - Duration::milliseconds(1))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
         } else {
             start
         });
@@ -105,7 +107,11 @@ impl Scope {
                 }
             }
             if let Some(until) = self.until {
-                let latest = (until + Duration::days(1)).format("%Y-%m-%d").to_string();
+                let latest = until
+                    .checked_add_signed(Duration::days(1))
+                    .unwrap_or(until)
+                    .format("%Y-%m-%d")
+                    .to_string();
                 if first > latest {
                     return false;
                 }
@@ -175,6 +181,19 @@ mod tests {
         assert!(parse_time("7日", now(), false).is_err());
         assert!(parse_time("99999999999999999d", now(), false).is_err());
         assert!(parse_time("9999999999w", now(), false).is_err());
+    }
+
+    #[test]
+    fn days_at_the_ends_of_the_calendar_do_not_overflow() {
+        let last = parse_time("+262142-12-31", now(), true).unwrap();
+        assert_eq!(last.format("%H:%M:%S%.3f").to_string(), "23:59:59.999");
+        let scope = Scope {
+            until: Some(DateTime::<Utc>::MAX_UTC),
+            ..Scope::default()
+        };
+        // Pruning adds a day of slack to `until`: at the last day there is none to add.
+        let p = Partition::of_prefix("AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/02/");
+        assert!(std::panic::catch_unwind(|| scope.admits_partition(&p)).is_ok());
     }
 
     #[test]

@@ -58,13 +58,31 @@ pub fn detail_cells(r: &Record) -> [String; 2] {
     [o(&r.error), o(&r.resource)]
 }
 
+/// One CSV cell, for both CSV writers (`--format csv` and the evidence file): escaped for a
+/// terminal, and a cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or
+/// a carriage return first: log fields are attacker-controlled) neutralized with a leading `'`,
+/// as OWASP advises. A plain number (`-5`, `7.5`) is left as it is.
 pub fn csv_field(s: &str) -> String {
     let safe = for_terminal(s);
-    if safe.contains([',', '"']) || safe.starts_with(['=', '+', '-', '@']) {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(s);
+    if formula {
+        format!("\"'{}\"", safe.replace('"', "\"\""))
+    } else if safe.contains([',', '"']) {
         format!("\"{}\"", safe.replace('"', "\"\""))
     } else {
         safe.into_owned()
     }
+}
+
+fn is_plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !frac.is_empty()
+        && whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
 }
 
 /// `1.2 MiB`, as `ls` and the screen show sizes.
@@ -89,8 +107,28 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_when_they_must_be() {
-        assert_eq!(csv_field("=cmd|x"), "\"=cmd|x\"");
+        assert_eq!(csv_field("=cmd|x"), "\"'=cmd|x\"");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+
+    #[test]
+    fn csv_cells_that_start_a_formula_are_neutralized() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        for (cell, want) in [
+            ("+1+cmd", "\"'+1+cmd\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUM(A1)", "\"'@SUM(A1)\""),
+            ("\t=1", "\"'\\u0009=1\""),
+            ("\r=1", "\"'\\u000d=1\""),
+            ("-5", "-5"),
+            ("7.5", "7.5"),
+            ("user-1", "user-1"),
+        ] {
+            assert_eq!(csv_field(cell), want, "{cell:?}");
+        }
     }
 
     #[test]

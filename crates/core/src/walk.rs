@@ -49,6 +49,9 @@ pub struct Walk {
     pub failures: Vec<StoreError>,
     /// Security Lake source version 2 tables (Iceberg), which are read through Athena.
     pub iceberg_tables: Vec<(usize, String)>,
+    /// What was found but not read, and why (symlink loops, FIFOs, folders past the depth
+    /// limit): for warnings.
+    pub skipped: Vec<String>,
 }
 
 /// Walks every source down to its objects, level by level, `concurrency` listings at a time.
@@ -86,6 +89,7 @@ pub async fn walk(sources: &[Source], scope: &Scope, concurrency: usize) -> Walk
                     continue;
                 }
             };
+            out.skipped.extend(listing.skipped);
             for folder in listing.folders {
                 let p = Partition::of_prefix(&folder);
                 if p.iceberg {
@@ -110,6 +114,20 @@ pub async fn walk(sources: &[Source], scope: &Scope, concurrency: usize) -> Walk
                 });
             }
         }
+    }
+    // Never a silent limit: what lies deeper is named.
+    const NAMED: usize = 3;
+    for (i, prefix) in frontier.iter().take(NAMED) {
+        out.skipped.push(format!(
+            "{}: not read: folders deeper than {MAX_DEPTH} levels are not followed",
+            sources[*i].store.uri(prefix)
+        ));
+    }
+    if frontier.len() > NAMED {
+        out.skipped.push(format!(
+            "{} more folders deeper than {MAX_DEPTH} levels not read",
+            frontier.len() - NAMED
+        ));
     }
     out.objects
         .sort_by(|a, b| (a.source, &a.meta.key).cmp(&(b.source, &b.meta.key)));

@@ -120,10 +120,42 @@ where
                     (Some(c), None) => c.to_string(),
                     _ => DisplayErrorContext(&e).to_string(),
                 };
-                return Err(QueryError::Api(format!("Athena {what}: {detail}")));
+                return Err(QueryError::Api(format!(
+                    "Athena {what}: {}",
+                    crate::source::credential_free(detail)
+                )));
             }
         }
     }
+}
+
+/// The result location to send with a query: the request's only when the workgroup sets none
+/// (GetWorkGroup tells; a workgroup's own location, or its managed results, win, and sending
+/// another would override a location that is not enforced). When the workgroup cannot be read
+/// (no `athena:GetWorkGroup`), the request's is sent, as before.
+async fn output_location_to_send(
+    client: &Client,
+    req: &QueryRequest,
+    backoff: &Backoff,
+) -> Option<String> {
+    let ours = req.output_location.as_ref()?;
+    let name = req.workgroup.as_deref().unwrap_or("primary");
+    let got = call("GetWorkGroup", backoff, || {
+        client.get_work_group().work_group(name).send()
+    })
+    .await;
+    let Ok(got) = got else {
+        return Some(ours.clone());
+    };
+    let conf = got.work_group().and_then(|w| w.configuration());
+    let own = conf
+        .and_then(|c| c.result_configuration())
+        .and_then(|r| r.output_location())
+        .is_some_and(|o| !o.is_empty());
+    let managed = conf
+        .and_then(|c| c.managed_query_results_configuration())
+        .is_some_and(|m| m.enabled());
+    (!own && !managed).then(|| ours.clone())
 }
 
 /// Runs `req` to completion, calling `progress` on each change of state. When `cancel`
@@ -140,6 +172,7 @@ where
 {
     let started = Instant::now();
     tokio::pin!(cancel);
+    let output_location = output_location_to_send(client, req, backoff).await;
     let start = tokio::select! {
         biased;
         _ = &mut cancel => return Err(QueryError::Cancelled { id: String::new(), scanned_bytes: 0 }),
@@ -153,7 +186,7 @@ where
                         .build(),
                 );
             }
-            if let Some(o) = &req.output_location {
+            if let Some(o) = &output_location {
                 b = b.result_configuration(ResultConfiguration::builder().output_location(o).build());
             }
             b.set_work_group(req.workgroup.clone()).send()

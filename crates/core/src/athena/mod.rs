@@ -5,5 +5,6 @@ pub mod client;
 pub mod cost;
 pub mod ddl;
 pub mod pivot;
+pub mod read_only;
 pub mod results;
 pub mod run;

@@ -42,6 +42,9 @@ pub struct ObjectMeta {
 pub struct Listing {
     pub folders: Vec<String>,
     pub objects: Vec<ObjectMeta>,
+    /// What the level holds that is not read, each with why (a symlink loop, a dangling link,
+    /// a FIFO or device): said, never silently dropped.
+    pub skipped: Vec<String>,
 }
 
 pub type ByteReader = Pin<Box<dyn AsyncRead + Send>>;
@@ -158,6 +161,20 @@ impl fmt::Debug for Source {
             .field("prefix", &self.prefix)
             .field("object", &self.object)
             .finish()
+    }
+}
+
+/// Said in place of a failure to get credentials.
+pub const NO_CREDENTIALS: &str = "none found in the environment, profiles, SSO or instance metadata; try --profile, or --no-sign-request for a public bucket";
+
+/// A failure's detail without what a credential provider printed: `credential_process` output
+/// (its stderr can hold tokens or secrets) is echoed into the SDK's error, so a failure to get
+/// credentials is said in fixed words, on every path that reports AWS errors.
+pub fn credential_free(detail: String) -> String {
+    if detail.contains("credentials") || detail.contains("credential_process") {
+        format!("no AWS credentials: {NO_CREDENTIALS}")
+    } else {
+        detail
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::types::ServerSideEncryption;
+use aws_sdk_s3::types::{EncodingType, ServerSideEncryption};
 use aws_sdk_s3::Client;
 use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::retry::RetryConfig;
@@ -315,16 +315,46 @@ where
         _ => FailureKind::Other,
     };
     let detail = if kind == FailureKind::NoCredentials {
-        "none found in the environment, profiles, SSO or instance metadata; try --profile, or --no-sign-request for a public bucket".to_string()
+        super::NO_CREDENTIALS.to_string()
     } else {
         detail
     };
     StoreError::new(uri, kind, detail)
 }
 
+/// A key or prefix of a listing sent with `encoding-type=url`, decoded. XML 1.0 cannot carry
+/// every character a key may hold (`AWSLogs/\x01` makes the whole page unreadable), so
+/// listings ask S3 to percent-encode them, as the AWS SDKs for Python do by default; S3 writes a
+/// space as `+`. A key that does not decode to UTF-8 is kept as it came.
+pub(crate) fn url_decoded(s: &str) -> String {
+    if !s.contains(['%', '+']) {
+        return s.to_string();
+    }
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
 fn meta_from_object(o: &aws_sdk_s3::types::Object) -> Option<ObjectMeta> {
     Some(ObjectMeta {
-        key: o.key()?.to_string(),
+        key: url_decoded(o.key()?),
         size: o.size().and_then(|s| u64::try_from(s).ok()),
         etag: o.e_tag().map(str::to_string),
         last_modified: o.last_modified().map(|t| t.to_string()),
@@ -347,6 +377,7 @@ impl Store for S3Store {
                 .bucket(&self.bucket)
                 .prefix(prefix)
                 .delimiter("/")
+                .encoding_type(EncodingType::Url)
                 .set_continuation_token(token)
                 .send()
                 .await
@@ -354,7 +385,7 @@ impl Store for S3Store {
             listing.folders.extend(
                 out.common_prefixes()
                     .iter()
-                    .filter_map(|p| p.prefix().map(str::to_string)),
+                    .filter_map(|p| p.prefix().map(url_decoded)),
             );
             listing
                 .objects
@@ -376,6 +407,7 @@ impl Store for S3Store {
                 .list_objects_v2()
                 .bucket(&self.bucket)
                 .prefix(prefix)
+                .encoding_type(EncodingType::Url)
                 .set_continuation_token(token)
                 .send()
                 .await
@@ -740,5 +772,22 @@ impl S3Store {
             )),
             _ => Err(classify(uri, err)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_decoded;
+
+    #[test]
+    fn listed_keys_are_url_decoded() {
+        assert_eq!(url_decoded("AWSLogs/%01"), "AWSLogs/\u{1}");
+        assert_eq!(url_decoded("a+b%2Bc%20d"), "a b+c d");
+        assert_eq!(url_decoded("caf%C3%A9/x.json"), "café/x.json");
+        assert_eq!(url_decoded("plain/key.json.gz"), "plain/key.json.gz");
+        // Not an escape, or not UTF-8 once decoded: kept as it came.
+        assert_eq!(url_decoded("100%"), "100%");
+        assert_eq!(url_decoded("%zz"), "%zz");
+        assert_eq!(url_decoded("%ff+"), "%ff+");
     }
 }
