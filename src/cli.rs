@@ -50,6 +50,10 @@ pub struct Cli {
     /// read, filter, order, pivot history and bookmarks.
     #[arg(long)]
     pub resume: bool,
+    /// Open the screen straight on a pivot: every record of the sources that names ENTITY (an
+    /// IP pasted from an alert, a key, an ARN, ...).
+    #[arg(long, value_name = "ENTITY")]
+    pub pivot: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -105,6 +109,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "SECS", default_value_t = source::DEFAULT_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// The zone times are shown in on the screen: utc (the default) or local.
+    #[arg(long, global = true, value_parser = ["utc", "local"])]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -268,6 +275,8 @@ impl Global {
             theme: self.theme.clone(),
             concurrency: self.concurrency,
             limits: self.limits(),
+            pivot: None,
+            tz: self.tz.clone(),
         }
     }
 
@@ -426,6 +435,7 @@ pub async fn scan_sources(
         limits: global.limits(),
         reserved: 0,
         cancel: Default::default(),
+        rules: None,
     };
     let mut gathered = Gathered::new(global, &plan);
     let mut issuers = Vec::new();
@@ -724,7 +734,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => {
             let sources = expand_workspaces(cli.sources)?;
-            crate::tui::run(global.screen(sources, cli.resume)).await
+            let mut options = global.screen(sources, cli.resume);
+            options.pivot = cli.pivot;
+            crate::tui::run(options).await
         }
     }
 }

@@ -80,6 +80,7 @@ pub struct Progress {
 
 /// One object read by a scan: the records in it that name the entity, and for a key the events
 /// that hand out keys (its identity chain), apart.
+#[derive(Debug)]
 pub struct Found {
     pub uri: Arc<str>,
     pub meta: ObjectMeta,
@@ -100,6 +101,8 @@ pub struct Scan {
     /// Cores kept free while decoding (the screen keeps one for its keys).
     pub reserved: usize,
     pub cancel: tokio_util::sync::CancellationToken,
+    /// Detection rules run on what the scan finds (the screen's level marks).
+    pub rules: Option<Arc<crate::detect::RuleSet>>,
 }
 
 /// Reads the plan's objects and hands each one's matches to `on`, with the progress so far;
@@ -117,6 +120,7 @@ pub async fn run(
         cancel: scan.cancel.clone(),
         keep: Some(keep),
         prefilter,
+        rules: scan.rules.clone(),
         ..LoadOptions::default()
     };
     let started = Instant::now();
