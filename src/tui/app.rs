@@ -689,7 +689,7 @@ impl App {
             Some(Action::Bottom) => c.cursor = c.items.len().saturating_sub(1),
             Some(Action::Open | Action::Right | Action::Pivot) => {
                 let target = c.items.get(c.cursor)?.0.clone();
-                self.pivot_on(target, c.center);
+                self.pivot_from(target, c.center, c.from);
                 return None;
             }
             Some(Action::Back | Action::Quit) => return None,
@@ -701,8 +701,19 @@ impl App {
     /// Opens a pivot on `target` and starts its scan of every opened source: `around` either
     /// side of `center`, or everything the sources hold when there is no centre.
     pub fn pivot_on(&mut self, target: Entity, center: Option<chrono::DateTime<chrono::Utc>>) {
+        self.pivot_from(target, center, None);
+    }
+
+    /// As `pivot_on`, the cursor on `from`, the record pivoted from.
+    fn pivot_from(
+        &mut self,
+        target: Entity,
+        center: Option<chrono::DateTime<chrono::Utc>>,
+        from: Option<Record>,
+    ) {
         let around = self.settings.around;
-        self.pivots.open(&self.records, target, center, around);
+        self.pivots
+            .open(&self.records, target, center, around, from);
         self.focus = Focus::Records;
         self.start_scan();
     }
@@ -1114,17 +1125,26 @@ impl App {
 
     /// The newest day of findings under every GuardDuty source, read as one list, highest
     /// severity first: on call starts at the alert.
+    /// The findings of the newest days GuardDuty wrote (three, as on call looks back over a
+    /// weekend), every source, the most severe first.
     fn read_newest_findings(&mut self, rows: &[(usize, LsRow)]) {
+        const ALERT_DAYS: i64 = 3;
+        let day = |r: &LsRow| {
+            r.day
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
         let findings: Vec<&(usize, LsRow)> = rows
             .iter()
-            .filter(|(_, r)| r.kind == "guardduty" && r.day.is_some())
+            .filter(|(_, r)| r.kind == "guardduty" && day(r).is_some())
             .collect();
-        let Some(newest) = findings.iter().filter_map(|(_, r)| r.day.clone()).max() else {
+        let Some(newest) = findings.iter().filter_map(|(_, r)| day(r)).max() else {
             return;
         };
+        let first = newest - chrono::Duration::days(ALERT_DAYS - 1);
         let reqs: Vec<LoadRequest> = findings
             .iter()
-            .filter(|(_, r)| r.day.as_deref() == Some(newest.as_str()))
+            .filter(|(_, r)| day(r).is_some_and(|d| d >= first))
             .map(|(s, r)| LoadRequest {
                 source: *s,
                 prefix: r.prefix.clone(),
@@ -1137,8 +1157,8 @@ impl App {
         self.read(
             reqs,
             format!(
-                "GuardDuty findings of {newest} ({n} partition{})",
-                if n == 1 { "" } else { "s" }
+                "GuardDuty findings {first} … {newest} ({})",
+                super::view::plural(n, "partition", "partitions")
             ),
             None,
             false,

@@ -35,13 +35,21 @@ impl App {
         let mut window = Vec::new();
         match self.pivots.current() {
             Some(f) => {
+                // The sources scanned by name: the evidence says where it was looked for.
+                let sources: Vec<String> = self
+                    .loader
+                    .sources()
+                    .iter()
+                    .map(|s| s.store.uri(&s.prefix))
+                    .collect();
+                let sources = sources.join(", ");
                 window.push(match f.window {
                     Some((a, b)) => format!(
-                        "scan of every source {}..{}",
+                        "scan of {sources} {}..{}",
                         a.format("%Y-%m-%dT%H:%M:%SZ"),
                         b.format("%Y-%m-%dT%H:%M:%SZ")
                     ),
-                    None => "scan of every source, all they hold".into(),
+                    None => format!("scan of {sources}, all they hold"),
                 });
                 if let Some(w) = &f.widened {
                     window.push(format!("athena {w}"));

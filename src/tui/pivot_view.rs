@@ -20,6 +20,8 @@ pub struct Chooser {
     pub cursor: usize,
     /// The time of the record the entities come from: the pivot's window is centred on it.
     pub center: Option<DateTime<Utc>>,
+    /// That record, to keep the cursor on it in the pivot.
+    pub from: Option<Record>,
 }
 
 /// Where a pivot's scan of the sources stands.
@@ -82,6 +84,9 @@ pub struct Frame {
     stale: bool,
     /// The Athena window that added records (for the title and exports).
     pub widened: Option<String>,
+    /// Where the record pivoted from was read; the cursor stays on it until the user moves.
+    origin: Option<crate::record::Origin>,
+    pub moved: bool,
 }
 
 /// The pivot history and the index of the list that counts entities for the chooser.
@@ -158,26 +163,44 @@ impl Pivots {
             items,
             cursor: 0,
             center: rec.time,
+            from: Some(rec.clone()),
         })
     }
 
     /// Opens a pivot on `target` over `window`, seeded with the list's records that name it. It
     /// joins the end of the history: no pivot is ever dropped from it.
+    /// The record pivoted from (`from`) is where the cursor starts, and where it goes when the
+    /// scan brings it, until the user moves.
     pub fn open(
         &mut self,
         recs: &Records,
         target: Entity,
         center: Option<DateTime<Utc>>,
         around: Duration,
+        from: Option<Record>,
     ) -> &mut Frame {
         let mut frame = Frame::new(target, center, around);
-        let seed: Vec<Record> = recs
+        // What was read before and falls in the window: the scan would find the same.
+        let window = frame.window;
+        let inside = move |r: &Record| match (window, r.time) {
+            (Some((a, b)), Some(t)) => a <= t && t <= b,
+            _ => true,
+        };
+        let wanted =
+            |r: &&Record| inside(r) && (scan::names(r, &frame.target) || issues_credentials(r));
+        // The list's records and, when pivoting again, the pivot's own: both already read.
+        let mut seed: Vec<Record> = recs
             .rows
             .iter()
             .map(|r| &r.rec)
-            .filter(|r| scan::names(r, &frame.target) || issues_credentials(r))
+            .filter(wanted)
             .cloned()
             .collect();
+        if let Some(shown) = self.current() {
+            seed.extend(shown.records.iter().filter(wanted).cloned());
+        }
+        seed.extend(from.iter().filter(wanted).cloned());
+        frame.origin = from.map(|r| r.origin);
         frame.add(seed);
         frame.rebuild();
         self.history.push(frame);
@@ -248,6 +271,8 @@ impl Frame {
             scan: None,
             stale: false,
             widened: None,
+            origin: None,
+            moved: false,
         }
     }
 
@@ -300,8 +325,14 @@ impl Frame {
             .filter(|&i| self.filter.is_empty() || self.filter.matches(&self.records[i as usize]))
             .collect();
         rows.sort_by(|&a, &b| by_time(&self.records[a as usize], &self.records[b as usize]));
-        self.cursor = keep
-            .and_then(|k| rows.iter().position(|&r| r == k))
+        let origin = self.origin.as_ref().filter(|_| !self.moved).and_then(|o| {
+            rows.iter().position(|&i| {
+                let r = &self.records[i as usize];
+                &r.origin == o || r.also.contains(o)
+            })
+        });
+        self.cursor = origin
+            .or_else(|| keep.and_then(|k| rows.iter().position(|&r| r == k)))
             .unwrap_or(0);
         self.rows = rows;
         self.stale = false;
@@ -330,6 +361,7 @@ impl Frame {
             };
             if q.matches(&self.records[self.rows[pos] as usize]) {
                 self.cursor = pos;
+                self.moved = true;
                 return Ok(true);
             }
         }
@@ -337,6 +369,7 @@ impl Frame {
     }
 
     pub fn move_by(&mut self, delta: isize) {
+        self.moved = true;
         let last = self.rows.len().saturating_sub(1) as isize;
         self.cursor = (self.cursor as isize + delta).clamp(0, last.max(0)) as usize;
     }

@@ -238,7 +238,7 @@ impl App {
                 ),
                 None => (None, self.settings.around),
             };
-            self.pivots.open(&self.records, e, center, around);
+            self.pivots.open(&self.records, e, center, around, None);
         }
         if !self.pivots.history.is_empty() {
             self.pivots.at = saved.pivot_at.min(self.pivots.history.len() - 1);

@@ -58,8 +58,8 @@ async fn walk_to_intrusion_day(s: &mut Session) {
     // Regions: eu-west-1, us-east-1.
     s.keys(&["j", "j", "l"]);
     s.settle().await;
-    // Days: 2024-05-01, 2024-05-02 (the tree skips the lone 2024/ and 05/ folders).
-    s.keys(&["j", "j"]);
+    // Days: 2024-05-01, 2024-05-02 (the tree skips the lone 2024/ and 05/ folders); Enter reads it.
+    s.keys(&["j", "j", "enter"]);
     s.settle().await;
 }
 
@@ -69,7 +69,7 @@ async fn start_screen_shows_each_source_with_its_accounts() {
     let small = s.render(80, 24);
     assert!(small.contains("org-trail"), "{small}");
     assert!(small.contains(story::PROD_ACCOUNT), "{small}");
-    assert!(small.contains("Move to a day"), "{small}");
+    assert!(small.contains("Nothing read yet"), "{small}");
     assert_snapshot("start_80x24", &small);
     assert_snapshot("start_160x48", &s.render(160, 48));
 }
@@ -83,10 +83,7 @@ async fn intrusion_day_lists_the_findings_and_previews_the_first() {
         screen.contains("guardduty-exports › 111122223333 › guardduty › us-east-1 › 2024-05-02"),
         "{screen}"
     );
-    assert!(
-        screen.contains("UnauthorizedAccess:IAMUser/Ins"),
-        "{screen}"
-    );
+    assert!(screen.contains("InstanceCredentialExfil"), "{screen}");
     assert!(screen.contains(story::ATTACKER_IP), "{screen}");
     assert_snapshot("intrusion_day_160x48", &screen);
     let small = s.render(80, 24);
@@ -182,7 +179,7 @@ async fn filter_by_field_and_severity_then_find() {
 }
 
 #[tokio::test]
-async fn moving_fast_over_days_starts_at_most_two_loads() {
+async fn moving_over_days_reads_nothing_until_enter() {
     let mut s = demo_session().await;
     // Open org-trail › 1111 › cloudtrail › us-east-1 so that its three days are rows.
     s.keys(&["j", "l"]);
@@ -192,16 +189,18 @@ async fn moving_fast_over_days_starts_at_most_two_loads() {
     s.keys(&["j", "j", "l"]);
     s.settle().await;
     let before = s.app.loader.started.load(Ordering::Relaxed);
-    // Three days, passed in one go without waiting: each asks for a load, the newest wins.
+    // Three days passed over: the cursor only measures them, nothing is read.
     s.keys(&["j", "j", "j"]);
     s.settle().await;
-    let started = s.app.loader.started.load(Ordering::Relaxed) - before;
-    assert!(
-        (1..=2).contains(&started),
-        "{started} loads started for 3 rows passed"
-    );
+    assert_eq!(s.app.loader.started.load(Ordering::Relaxed), before);
+    assert!(s.app.load.is_none());
+    // Enter reads the day under the cursor, and only it.
+    s.keys(&["enter"]);
+    s.settle().await;
+    assert_eq!(s.app.loader.started.load(Ordering::Relaxed) - before, 1);
     let label = &s.app.load.as_ref().unwrap().label;
     assert!(label.ends_with("2024-05-03"), "{label}");
+    assert!(!s.app.records.rows.is_empty());
     assert!(s.app.records.rows.iter().all(|r| r
         .rec
         .time_string()
@@ -264,7 +263,7 @@ async fn failed_objects_are_counted_and_listed_with_their_reason() {
 async fn focus_moves_between_panes_and_the_preview_scrolls() {
     let mut s = demo_session().await;
     walk_to_intrusion_day(&mut s).await;
-    s.keys(&["tab"]);
+    // Reading a day puts the eye on its list.
     assert_eq!(s.app.focus, Focus::Records);
     s.keys(&["l"]);
     assert_eq!(s.app.focus, Focus::Preview);

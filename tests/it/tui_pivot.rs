@@ -44,21 +44,6 @@ async fn everything_loaded() -> Session {
     s
 }
 
-/// Loaded records per kind that name `target`, by the entity model alone (not the view's code).
-fn expected_counts(s: &Session, target: &Entity) -> (usize, usize, usize) {
-    let mut c = (0, 0, 0);
-    for row in &s.app.records.rows {
-        if row.rec.entities.iter().any(|e| entity::matches(target, e)) {
-            match row.rec.kind {
-                RecordKind::GuardDuty => c.0 += 1,
-                RecordKind::CloudTrail => c.1 += 1,
-                RecordKind::Ocsf => c.2 += 1,
-            }
-        }
-    }
-    c
-}
-
 /// Moves the chooser's cursor to `target` with `j`.
 fn choose(s: &mut Session, target: &Entity) {
     let Some(Overlay::Chooser(c)) = &s.app.overlay else {
@@ -75,54 +60,97 @@ fn choose(s: &mut Session, target: &Entity) {
     s.keys(&["enter"]);
 }
 
+/// The demo's three sources, as `trawl demo` opens them, on the newest findings.
+async fn at_the_alerts() -> Session {
+    let specs: Vec<String> = ["org-trail", "guardduty-exports", "security-lake"]
+        .iter()
+        .map(|d| lake().join(d).display().to_string())
+        .collect();
+    let sources = source::open_all(&specs, &AwsOptions::default())
+        .await
+        .unwrap();
+    let mut s = Session::open(sources);
+    s.app.open_at_alerts();
+    s.settle().await;
+    s
+}
+
+/// Records of the whole lake that name `target` inside `window`, per kind: read with `r` on the
+/// lake's root, apart from the pivot's scan.
+async fn lake_counts(
+    target: &Entity,
+    window: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+) -> (usize, usize, usize) {
+    let all = everything_loaded().await;
+    let mut c = (0, 0, 0);
+    for row in &all.app.records.rows {
+        let r = &row.rec;
+        let inside = r.time.is_some_and(|t| window.0 <= t && t <= window.1);
+        if inside && r.entities.iter().any(|e| entity::matches(target, e)) {
+            match r.kind {
+                RecordKind::GuardDuty => c.0 += 1,
+                RecordKind::CloudTrail => c.1 += 1,
+                RecordKind::Ocsf => c.2 += 1,
+            }
+        }
+    }
+    c
+}
+
+/// The story on call follows, key by key, from the first screen: the most severe finding is on
+/// top; `p` `enter` pivots on the attacker's IP and scans every source around it, so findings,
+/// CloudTrail events and VPC flows share one timeline; `p` `j` `enter` pivots on the stolen key,
+/// whose chain names the role it was issued to; `f` finds the user it created. Eight keys (the
+/// filter typed counts as one), then `[`, `]` and Esc walk back.
 #[tokio::test]
-async fn pivot_from_the_exfiltration_finding_to_the_ip_then_the_stolen_key_and_back() {
-    let mut s = everything_loaded().await;
-    let recs = &s.app.records;
-    let kinds = |k: RecordKind| recs.rows.iter().filter(|r| r.rec.kind == k).count();
-    assert!(
-        kinds(RecordKind::GuardDuty) > 0
-            && kinds(RecordKind::CloudTrail) > 0
-            && kinds(RecordKind::Ocsf) > 0,
-        "all three sources are loaded"
+async fn from_the_alert_to_what_the_stolen_key_did_in_eight_keys() {
+    let mut s = at_the_alerts().await;
+    let top = s
+        .app
+        .records
+        .get(s.app.records.cursor)
+        .expect("findings are listed");
+    assert_eq!(
+        top.event,
+        story::EXFIL_FINDING_TYPE,
+        "the most severe first"
     );
-    // Select the exfiltration finding in the list.
-    let pos = (0..recs.view.len())
-        .find(|&p| {
-            let r = recs.get(p).unwrap();
-            r.kind == RecordKind::GuardDuty && r.event == story::EXFIL_FINDING_TYPE
-        })
-        .expect("the exfiltration finding is loaded");
-    s.app.records.cursor = pos;
-    s.app.records.moved = true;
-    s.app.focus = Focus::Records;
+    assert_eq!(s.app.focus, Focus::Records);
+    let list_cursor = s.app.records.cursor;
+    assert_snapshot("alerts_80x24", &s.render(80, 24));
 
+    // 1-2: p, then Enter on the IP (the chooser's first entity).
     s.keys(&["p"]);
-    let chooser = s.render(160, 48);
+    let chooser = s.render(80, 24);
     assert!(chooser.contains("pivot on"), "{chooser}");
-    let ip = Entity::new(EntityKind::Ip, story::ATTACKER_IP);
-    let (gd, ct, ocsf) = expected_counts(&s, &ip);
-    let total = gd + ct + ocsf;
-    assert!(gd > 0 && ct > 0, "{gd} {ct} {ocsf}");
-    // The chooser shows the IP with the number of loaded records naming it.
-    let ip_line = chooser
-        .lines()
-        .find(|l| l.contains(story::ATTACKER_IP) && l.contains("ip "))
-        .unwrap_or_else(|| panic!("{chooser}"));
-    assert!(ip_line.contains(&total.to_string()), "{ip_line}");
-
-    // Each entity's count is how many loaded records name it, as the pivot will find them.
     let Some(Overlay::Chooser(c)) = &s.app.overlay else {
         panic!("{chooser}");
     };
-    for (e, n) in &c.items {
-        let (g, t, o) = expected_counts(&s, e);
-        assert_eq!(*n, g + t + o, "{e:?}");
-    }
-    choose(&mut s, &ip);
+    let ip = Entity::new(EntityKind::Ip, story::ATTACKER_IP);
+    assert_eq!(c.items[0].0, ip, "{chooser}");
+    s.keys(&["enter"]);
+    s.settle().await;
+    let frame = s.app.pivots.current().unwrap();
+    let window = frame.window.expect("centred on the finding");
+    let (gd, ct, ocsf) = frame.counts();
+    assert!(gd > 0 && ct > 0 && ocsf > 0, "{gd} {ct} {ocsf}");
+    assert_eq!((gd, ct, ocsf), lake_counts(&ip, window).await);
+    // Every row of the timeline names the IP, in time order; the cursor is on the finding.
+    let rows: Vec<_> = frame
+        .rows
+        .iter()
+        .map(|&i| &frame.records[i as usize])
+        .collect();
+    assert!(rows
+        .iter()
+        .all(|r| r.entities.iter().any(|e| entity::matches(&ip, e))));
+    assert!(rows.windows(2).all(|w| w[0].time <= w[1].time));
+    assert_eq!(
+        frame.selected().unwrap().event,
+        story::EXFIL_FINDING_TYPE,
+        "the cursor stays on the record pivoted from"
+    );
     let screen = s.render(160, 48);
-    assert!(s.app.pivots.active);
-    assert_eq!(s.app.pivots.current().unwrap().rows.len(), total);
     for want in [
         format!("GuardDuty {gd}"),
         format!("CloudTrail {ct}"),
@@ -131,65 +159,60 @@ async fn pivot_from_the_exfiltration_finding_to_the_ip_then_the_stolen_key_and_b
     ] {
         assert!(screen.contains(&want), "{want} missing:\n{screen}");
     }
-    // Every row of the timeline names the IP, in time order.
-    let frame = s.app.pivots.current().unwrap();
-    let times: Vec<_> = frame
-        .rows
-        .iter()
-        .map(|&i| s.app.records.rows[i as usize].rec.time)
-        .collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]));
     assert!(screen.contains('█'), "a histogram:\n{screen}");
     assert_snapshot("pivot_ip_160x48", &screen);
-
-    // Pivot again, from a row that used the stolen key.
-    let key = Entity::new(EntityKind::Key, story::STOLEN_KEY);
-    let row = frame
-        .rows
-        .iter()
-        .position(|&i| s.app.records.rows[i as usize].rec.entities.contains(&key))
-        .expect("the attacker used the stolen key");
-    for _ in 0..row {
-        s.keys(&["j"]);
-    }
-    s.keys(&["p"]);
-    choose(&mut s, &key);
-    let screen = s.render(160, 48);
-    let (gd, ct, ocsf) = expected_counts(&s, &key);
-    assert_eq!(s.app.pivots.current().unwrap().rows.len(), gd + ct + ocsf);
-    assert!(screen.contains(&format!("CloudTrail {ct}")), "{screen}");
-    assert!(
-        screen.contains(&format!("{} issued by AssumeRole", story::STOLEN_KEY)),
-        "the identity chain:\n{screen}"
-    );
-    assert!(
-        screen.contains(&format!("pivot: {} › ASIAQNZ", story::ATTACKER_IP)),
-        "{screen}"
-    );
-    // At 80x24 the chain takes one line and the timeline still shows its first rows.
     let small = s.render(80, 24);
-    assert!(small.contains("issued by AssumeRole"), "{small}");
+    assert!(small.contains(&format!("CloudTrail {ct}")), "{small}");
+    assert_snapshot("pivot_ip_80x24", &small);
+
+    // 3-5: p on the same finding, j to the stolen key, Enter.
+    s.keys(&["p"]);
+    let key = Entity::new(EntityKind::Key, story::STOLEN_KEY);
+    let Some(Overlay::Chooser(c)) = &s.app.overlay else {
+        panic!("the chooser is not open");
+    };
+    assert_eq!(c.items[1].0, key);
+    s.keys(&["j", "enter"]);
+    s.settle().await;
+    let frame = s.app.pivots.current().unwrap();
+    assert_eq!(frame.target, key);
+    assert_eq!(frame.counts(), lake_counts(&key, window).await);
+    let small = s.render(80, 24);
     assert!(
-        small.contains("AssumeRole") && small.contains("GetParameters"),
+        small.contains(&format!("{} issued by AssumeRole", story::STOLEN_KEY)),
+        "the identity chain:\n{small}"
+    );
+    assert!(
+        small.contains(&format!(
+            "pivot: {} › {}",
+            story::ATTACKER_IP,
+            story::STOLEN_KEY
+        )),
         "{small}"
     );
 
-    // `[` back to the IP, `]` forward to the key, Esc to the plain list.
+    // 6-8: f, the query, Enter: what the key created.
+    s.keys(&["f"]);
+    s.type_text("event:CreateUser");
+    s.keys(&["enter"]);
+    let small = s.render(80, 24);
+    assert!(small.contains("CreateUser"), "{small}");
+    assert!(
+        small.contains(&format!("user/{}", story::BACKDOOR_USER)),
+        "{small}"
+    );
+    assert_snapshot("pivot_key_created_80x24", &small);
+
+    // `[` back to the IP, `]` forward to the key, Esc to the list, where it was.
     s.keys(&["["]);
     assert_eq!(s.app.pivots.current().unwrap().target, ip);
-    let screen = s.render(160, 48);
-    assert!(
-        screen.contains(&format!("OCSF {}", expected_counts(&s, &ip).2)),
-        "{screen}"
-    );
     s.keys(&["]"]);
     assert_eq!(s.app.pivots.current().unwrap().target, key);
-    s.keys(&["esc"]);
-    assert!(!s.app.pivots.active);
+    s.keys(&["esc", "esc"]);
+    assert!(!s.app.pivots.active, "Esc clears the filter, then leaves");
     let screen = s.render(160, 48);
-    assert!(screen.contains(" records "), "{screen}");
     assert!(!screen.contains("pivot:"), "{screen}");
-    assert_eq!(s.app.records.cursor, pos, "the list kept its place");
+    assert_eq!(s.app.records.cursor, list_cursor, "the list kept its place");
 }
 
 #[tokio::test]
@@ -276,6 +299,7 @@ async fn pivot_on_the_attacker() -> (Session, Entity) {
     s.keys(&["p"]);
     let ip = Entity::new(EntityKind::Ip, story::ATTACKER_IP);
     choose(&mut s, &ip);
+    s.settle().await;
     assert!(s.app.pivots.active);
     (s, ip)
 }
@@ -286,7 +310,7 @@ fn pivot_records(s: &Session) -> Vec<&trawl::record::Record> {
     frame
         .rows
         .iter()
-        .map(|&i| &s.app.records.rows[i as usize].rec)
+        .map(|&i| &frame.records[i as usize])
         .collect()
 }
 
@@ -444,6 +468,7 @@ async fn a_resumed_session_opens_the_same_partition_filter_pivots_and_bookmarks(
     }
     s.keys(&["p"]);
     choose(&mut s, &key);
+    s.settle().await;
     s.keys(&["["]);
     s.app.persist();
     let before_rows = s.app.pivots.current().unwrap().rows.len();
@@ -537,7 +562,7 @@ async fn a_widens_the_pivot_to_athena_and_its_rows_join_the_timeline() {
     assert!(msg.contains("2 records (1 not loaded before)"), "{msg}");
     let frame = s.app.pivots.current().unwrap();
     assert_eq!(frame.rows.len(), before + 1);
-    let first = &s.app.records.rows[frame.rows[0] as usize].rec;
+    let first = &frame.records[frame.rows[0] as usize];
     assert_eq!(first.value(), new_event, "the oldest record is Athena's");
     assert_eq!(&*first.origin.object, ct_object);
     let screen = s.render(160, 48);

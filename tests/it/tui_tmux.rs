@@ -49,6 +49,22 @@ fn wait_for(session: &str, text: &str, timeout: Duration) -> String {
     }
 }
 
+/// Waits until the pane satisfies `done`.
+fn wait_until(session: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        if done(&screen) {
+            return screen;
+        }
+        if start.elapsed() > timeout {
+            let _ = tmux(&["kill-session", "-t", session]);
+            panic!("the pane did not get there within {timeout:?}; it shows:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn send(session: &str, keys: &[&str]) {
     for k in keys {
         tmux(&["send-keys", "-t", session, k]);
@@ -86,8 +102,8 @@ fn demo_walk_to_the_finding_help_and_quit() {
     ]);
     // Whatever happens below, the session (and the trawl in it) goes away with the test.
     let _cleanup = KillOnDrop(session.clone());
-    let screen = wait_for(&session, "guardduty-exports", Duration::from_secs(60));
-    assert!(screen.contains("partitions"), "{screen}");
+    // The screen opens on the newest findings.
+    wait_for(&session, "InstanceCredentialExfil", Duration::from_secs(60));
     // The palette takes the story's account, region and day, then the GuardDuty partition.
     send(&session, &[":"]);
     for c in "1111 use1 0502 guardduty".chars() {
@@ -101,7 +117,7 @@ fn demo_walk_to_the_finding_help_and_quit() {
     send(&session, &["Enter"]);
     let screen = wait_for(
         &session,
-        "UnauthorizedAccess:IAMUser",
+        "guardduty-exports › 111122223333 › guardduty › us-east-1 › 2024-05-02",
         Duration::from_secs(20),
     );
     assert!(screen.contains("203.0.113.66"), "{screen}");
@@ -171,7 +187,7 @@ fn a_killed_session_comes_back_with_resume() {
     };
     start(&format!("demo --dir '{}'", lake.display()));
     let _cleanup = KillOnDrop(session.clone());
-    wait_for(&session, "guardduty-exports", Duration::from_secs(60));
+    wait_for(&session, "InstanceCredentialExfil", Duration::from_secs(60));
     send(&session, &[":"]);
     for c in "1111 use1 0502 guardduty".chars() {
         tmux(&["send-keys", "-t", &session, "-l", &c.to_string()]);
@@ -184,14 +200,16 @@ fn a_killed_session_comes_back_with_resume() {
     send(&session, &["Enter"]);
     wait_for(
         &session,
-        "UnauthorizedAccess:IAMUser",
+        "guardduty-exports › 111122223333 › guardduty › us-east-1 › 2024-05-02",
         Duration::from_secs(20),
     );
     // Into the list, pivot on the first entity of the finding, bookmark the first row.
     send(&session, &["Tab", "p"]);
     wait_for(&session, "pivot on", Duration::from_secs(10));
     send(&session, &["Enter"]);
-    let before = wait_for(&session, "pivot 1/1", Duration::from_secs(10));
+    // The scan of every source around the finding ends before the hangup.
+    wait_for(&session, "pivot 1/1", Duration::from_secs(10));
+    let before = wait_for(&session, "scanned ", Duration::from_secs(60));
     send(&session, &["m"]);
     wait_for(&session, "★", Duration::from_secs(10));
     let title = |screen: &str| {
@@ -210,12 +228,81 @@ fn a_killed_session_comes_back_with_resume() {
     std::thread::sleep(Duration::from_millis(300));
 
     start("--resume");
-    let screen = wait_for(&session, "pivot 1/1", Duration::from_secs(60));
+    wait_for(&session, "pivot 1/1", Duration::from_secs(60));
+    let screen = wait_for(&session, "scanned ", Duration::from_secs(60));
     let screen = if screen.contains('★') {
         screen
     } else {
         wait_for(&session, "★", Duration::from_secs(20))
     };
     assert_eq!(title(&screen), pivot_title, "{screen}");
-    assert!(screen.contains("UnauthorizedAccess:IAMUser"), "{screen}");
+    assert!(
+        screen.contains("InstanceCredentialExfiltration"),
+        "{screen}"
+    );
+}
+
+/// The demo's story in a real 80x24 terminal, as a newcomer types it: the screen opens on the
+/// newest findings, most severe first; `p` `Enter` pivots on the attacker's IP and scans every
+/// source (findings, CloudTrail and VPC flows on one timeline); `p` `j` `Enter` pivots on the
+/// stolen key and names the role it was issued to; `f`, `event:CreateUser`, `Enter` shows the
+/// backdoor user it created. Eight keys, the query counted as one.
+#[test]
+fn the_demo_story_in_eight_keys_at_80x24() {
+    if !tmux_or_skip("the_demo_story_in_eight_keys_at_80x24") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("trawl-story-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_trawl");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &format!(
+            "NO_COLOR=1 TRAWL_CONFIG=/nonexistent '{bin}' demo --dir '{}'",
+            dir.path().join("lake").display()
+        ),
+    ]);
+    let _cleanup = KillOnDrop(session.clone());
+    // The first row, once the findings are read: the most severe, the exfiltration.
+    let screen = wait_until(&session, Duration::from_secs(60), |s| {
+        s.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("InstanceCredentialExfil"))
+    });
+    assert!(
+        screen.lines().nth(2).unwrap().contains("203.0.113.66"),
+        "{screen}"
+    );
+    send(&session, &["p"]);
+    wait_for(&session, "pivot on", Duration::from_secs(10));
+    send(&session, &["Enter"]);
+    let screen = wait_for(&session, "scanned ", Duration::from_secs(60));
+    let counts = screen
+        .lines()
+        .find(|l| l.contains("GuardDuty ") && l.contains("CloudTrail "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    for kind in ["GuardDuty", "CloudTrail", "OCSF"] {
+        assert!(!counts.contains(&format!("{kind} 0 ")), "{counts}");
+    }
+    send(&session, &["p"]);
+    wait_for(&session, "pivot on", Duration::from_secs(10));
+    send(&session, &["j", "Enter"]);
+    wait_for(&session, "pivot 2/2", Duration::from_secs(10));
+    let screen = wait_for(&session, "scanned ", Duration::from_secs(60));
+    assert!(screen.contains("issued by AssumeRole"), "{screen}");
+    send(&session, &["f"]);
+    tmux(&["send-keys", "-t", &session, "-l", "event:CreateUser"]);
+    send(&session, &["Enter"]);
+    let screen = wait_for(&session, "(2 shown)", Duration::from_secs(10));
+    assert!(
+        screen.contains("CreateUser") && screen.contains("user/svc-backup"),
+        "{screen}"
+    );
 }

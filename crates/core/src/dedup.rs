@@ -18,6 +18,8 @@ use crate::record::{parse_time, Record, RecordKind};
 pub struct Identity {
     kind: RecordKind,
     id: Box<str>,
+    /// The id is the object and position read, for a record that carries none.
+    by_place: bool,
 }
 
 /// The fields identity reads, deserialized alone: the rest of the record is only skipped over.
@@ -36,25 +38,36 @@ struct Metadata {
     uid: Option<String>,
 }
 
-/// A record's identity and, for a finding, the version it is (`updatedAt`). `None` when the
-/// record carries no id: such records are never merged.
-pub fn identity(r: &Record) -> Option<(Identity, Option<DateTime<Utc>>)> {
+/// A record's identity and, for a finding, the version it is (`updatedAt`). A record that
+/// carries no id (VPC flows in OCSF have none) is known by where it was read: only the same
+/// object read twice merges it.
+pub fn identity(r: &Record) -> (Identity, Option<DateTime<Utc>>) {
+    let (id, version, by_place) = match carried_id(r) {
+        Some((id, version)) => (id, version, false),
+        None => (
+            format!("{}#{}", r.origin.object, r.origin.position),
+            None,
+            true,
+        ),
+    };
+    (
+        Identity {
+            kind: r.kind,
+            id: id.into_boxed_str(),
+            by_place,
+        },
+        version,
+    )
+}
+
+fn carried_id(r: &Record) -> Option<(String, Option<DateTime<Utc>>)> {
     let ids: Ids = serde_json::from_str(&r.raw).ok()?;
     let (id, version) = match r.kind {
         RecordKind::CloudTrail => (ids.event_id?, None),
         RecordKind::GuardDuty => (ids.id?, ids.updated_at.as_ref().and_then(parse_time)),
         RecordKind::Ocsf => (ids.metadata?.uid?, None),
     };
-    if id.is_empty() {
-        return None;
-    }
-    Some((
-        Identity {
-            kind: r.kind,
-            id: id.into_boxed_str(),
-        },
-        version,
-    ))
+    (!id.is_empty()).then_some((id, version))
 }
 
 /// What adding a record did.
@@ -104,10 +117,7 @@ impl Dedup {
         mut r: Record,
         wrap: impl FnOnce(Record) -> T,
     ) -> Added {
-        let Some((id, version)) = identity(&r) else {
-            items.push(wrap(r));
-            return Added::New(items.len() - 1);
-        };
+        let (id, version) = identity(&r);
         let finding = r.kind == RecordKind::GuardDuty;
         let Some((held, kept)) = self.seen.get_mut(&id) else {
             items.push(wrap(r));
@@ -291,11 +301,16 @@ mod tests {
     }
 
     #[test]
-    fn records_without_an_id_are_never_merged() {
+    fn records_without_an_id_merge_only_when_the_same_place_is_read_twice() {
         let mut no_id = event("");
         no_id.as_object_mut().unwrap().remove("eventID");
-        let mut v = vec![rec(no_id.clone(), "a"), rec(no_id, "a")];
+        // The same text in two objects: two records (a flow seen twice is two flows).
+        let mut v = vec![rec(no_id.clone(), "a"), rec(no_id.clone(), "b")];
         assert_eq!(dedup(&mut v), 0);
         assert_eq!(v.len(), 2);
+        // The same object and position read again (a list and a scan both read it): once.
+        let mut v = vec![rec(no_id.clone(), "a"), rec(no_id, "a")];
+        assert_eq!(dedup(&mut v), 1);
+        assert!(v[0].also.is_empty());
     }
 }

@@ -121,7 +121,6 @@ pub async fn run(
         keep: Some(keep),
         prefilter,
         rules: scan.rules.clone(),
-        ..LoadOptions::default()
     };
     let started = Instant::now();
     let mut progress = Progress {

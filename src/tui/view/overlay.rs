@@ -114,12 +114,8 @@ fn section_title(section: &str) -> &str {
 }
 
 fn help(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
-    let r = centered(
-        area,
-        area.width.saturating_sub(2),
-        area.height.saturating_sub(1),
-    );
-    let inner = window(f, r, app, " keys · j/k scroll · any other key closes ");
+    // The whole screen above the status lines: help is read, not glanced at.
+    let inner = window(f, area, app, " keys · j/k scroll · any other key closes ");
     let lines: Vec<Line> = help_lines(app, inner.width as usize)
         .into_iter()
         .flat_map(|l| {

@@ -92,17 +92,35 @@ pub fn chooser(f: &mut Frame, area: Rect, app: &App) {
 
 /// The header's lines: the entity, the window and what the scan has read, the counts per kind,
 /// the histogram and its ends, the identity chain (wrapped between words).
-fn head(app: &App, frame: &Pivot, w: usize) -> Vec<Line<'static>> {
+/// The pivot's header: what, where and how far the scan is, the count per kind, the shape of the
+/// timeline and, for a key, who is behind it. `short` (a small terminal) drops the sparkline's
+/// time axis so that the timeline keeps its rows.
+fn head(app: &App, frame: &Pivot, w: usize, short: bool) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let zone = app.settings.zone;
     let bold = Style::default()
         .fg(theme.c.title)
         .add_modifier(Modifier::BOLD);
     let dim = theme.fg(theme.c.dim);
-    let mut head = vec![Line::from(vec![Span::styled(
-        fit(&entity_label(&frame.target), w),
+    let (gd, ct, oc) = frame.counts();
+    let counts = [
+        (format!("GuardDuty {}", thousands(gd)), theme.c.guardduty),
+        (format!("CloudTrail {}", thousands(ct)), theme.c.cloudtrail),
+        (format!("OCSF {}", thousands(oc)), theme.c.ocsf),
+    ];
+    let counts_w: usize = counts.iter().map(|(t, _)| t.chars().count() + 3).sum();
+    let mut first = vec![Span::styled(
+        fit(
+            &entity_label(&frame.target),
+            w.saturating_sub(counts_w).max(12),
+        ),
         bold,
-    )])];
+    )];
+    for (text, color) in counts {
+        first.push(Span::raw(" · "));
+        first.push(Span::styled(text, theme.fg(color)));
+    }
+    let mut head = vec![Line::from(first)];
     let window = match frame.window {
         Some((a, b)) => format!(
             "{} … {} {} (±{})",
@@ -178,26 +196,14 @@ fn head(app: &App, frame: &Pivot, w: usize) -> Vec<Line<'static>> {
             theme.fg(theme.c.warning).add_modifier(Modifier::BOLD),
         ));
     }
-    let (gd, ct, oc) = frame.counts();
-    head.push(Line::from(vec![
-        Span::styled(
-            format!("GuardDuty {}", thousands(gd)),
-            theme.fg(theme.c.guardduty),
-        ),
-        Span::raw(" · "),
-        Span::styled(
-            format!("CloudTrail {}", thousands(ct)),
-            theme.fg(theme.c.cloudtrail),
-        ),
-        Span::raw(" · "),
-        Span::styled(format!("OCSF {}", thousands(oc)), theme.fg(theme.c.ocsf)),
-    ]));
     let o = overview(frame.records.iter(), w.saturating_sub(2).clamp(1, 120));
-    if let (Some(first), Some(last)) = (o.first, o.last) {
+    if o.first.is_some() && o.last.is_some() {
         head.push(Line::styled(
             format!(" {} ", sparkline(&o.buckets)),
             theme.fg(theme.c.title),
         ));
+    }
+    if let (Some(first), Some(last), false) = (o.first, o.last, short) {
         head.push(Line::styled(
             fit(
                 &format!(
@@ -237,9 +243,19 @@ fn span_text(d: chrono::Duration) -> String {
 /// than four rows.
 pub fn head_height(app: &App, frame: &Pivot, area: Rect) -> usize {
     let inner = area.height.saturating_sub(2) as usize;
-    head(app, frame, area.width.saturating_sub(2) as usize)
-        .len()
-        .min(inner.saturating_sub(4))
+    head(
+        app,
+        frame,
+        area.width.saturating_sub(2) as usize,
+        short(area),
+    )
+    .len()
+    .min(inner.saturating_sub(4))
+}
+
+/// A pane too low for the whole header.
+fn short(area: Rect) -> bool {
+    area.height < 20
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
@@ -272,7 +288,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let w = inner.width as usize;
-    let lines = head(app, frame, w);
+    let lines = head(app, frame, w, short(area));
     let head_h = head_height(app, frame, area) as u16;
     let [head_area, table_area] =
         ratatui::layout::Layout::vertical([Constraint::Length(head_h), Constraint::Fill(1)])

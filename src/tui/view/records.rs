@@ -134,52 +134,52 @@ pub fn columns(visible: &[&Record], width: u16, years: bool) -> Vec<(Col, u16)> 
     let mut cols: Vec<(Col, u16)> = vec![(Col::Time, time_w), (Col::Kind, kind_w)];
     let mut used = time_w + kind_w + 1;
     // The event gets at least what the first columns leave it a fair share of.
-    let event_min = event_need.min(22);
+    let event_min = event_need.min(28);
     cols.push((Col::Event, event_min));
     used += event_min + 1;
-    for (col, min, want, present) in [
-        (
-            Col::Principal,
-            12u16,
-            principal_need,
-            has(&|r| r.principal.is_some()),
-        ),
-        (Col::Ip, 7, ip_need, has(&|r| r.ip.is_some())),
-        (
-            Col::Resource,
-            10,
-            resource_need,
-            has(&|r| r.resource.is_some()),
-        ),
-        (Col::Account, 12, 12, has(&|r| r.account.is_some())),
-        (Col::Region, 9, 14, has(&|r| r.region.is_some())),
+    // Widths are given by importance: an IP is short and wrong when cut, so it comes whole
+    // before the principal; the columns are then shown in reading order.
+    for (col, min, present) in [
+        (Col::Ip, ip_need, has(&|r| r.ip.is_some())),
+        (Col::Principal, 12u16, has(&|r| r.principal.is_some())),
+        (Col::Resource, 10, has(&|r| r.resource.is_some())),
     ] {
         if !present {
             continue;
         }
-        let width = want.min(want.max(min));
-        if used + width + 1 <= w {
-            cols.push((col, width));
-            used += width + 1;
-        } else if used + min + 1 <= w {
-            cols.push((col, w - used - 1));
-            used = w;
+        if used + min < w {
+            cols.push((col, min));
+            used += min + 1;
         }
     }
-    // What is left goes to the event as far as it needs, then to the principal and resource.
+    // What is left goes to the columns as far as they need: the event and the resource up to a
+    // fair width, the principal, then the rest of the event and the resource.
     let mut spare = w.saturating_sub(used);
-    for col in [Col::Event, Col::Principal, Col::Resource] {
-        let want = match col {
-            Col::Event => event_need,
-            Col::Principal => principal_need,
-            _ => resource_need,
-        };
+    for (col, upto) in [
+        (Col::Event, event_need.min(40)),
+        (Col::Resource, resource_need.min(24)),
+        (Col::Principal, principal_need),
+        (Col::Event, event_need),
+        (Col::Resource, resource_need),
+    ] {
         if let Some(c) = cols.iter_mut().find(|c| c.0 == col) {
-            let grow = spare.min(want.saturating_sub(c.1));
+            let grow = spare.min(upto.saturating_sub(c.1));
             c.1 += grow;
             spare -= grow;
         }
     }
+    // Account and region come last, when the rest is whole.
+    for (col, width, present) in [
+        (Col::Account, 12u16, has(&|r| r.account.is_some())),
+        (Col::Region, 14, has(&|r| r.region.is_some())),
+    ] {
+        let width = width.min(spare.saturating_sub(1));
+        if present && width >= 9 {
+            cols.push((col, width));
+            spare -= width + 1;
+        }
+    }
+    cols.sort_by_key(|c| c.0 as u8);
     cols
 }
 
@@ -207,7 +207,7 @@ pub fn table<'a>(
         .iter()
         .enumerate()
         .map(|(n, r)| {
-            let row = Row::new(cols.iter().map(|(c, _)| cell(r, *c, app, years)));
+            let row = Row::new(cols.iter().map(|(c, w)| cell(r, *c, *w, app, years)));
             if Some(n) == cursor {
                 row.style(theme.selected(focused))
             } else {
@@ -234,7 +234,26 @@ pub fn level_mark(level: Option<Level>, theme: &Theme) -> Span<'static> {
     }
 }
 
-fn cell<'a>(r: &'a Record, c: Col, app: &App, years: bool) -> Cell<'a> {
+/// A GuardDuty finding type too long for its cell loses its least telling parts first:
+/// `UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS` becomes
+/// `IAMUser/InstanceCredentialExfiltration.OutsideAWS`, then `InstanceCredentialExfiltration…`
+/// (the full type is in the record pane).
+fn shorten_finding(event: &str, room: usize) -> String {
+    let fits = |s: &str| s.chars().count() <= room;
+    if fits(event) {
+        return event.to_string();
+    }
+    let without_purpose = event.split_once(':').map_or(event, |(_, rest)| rest);
+    if fits(without_purpose) {
+        return without_purpose.to_string();
+    }
+    without_purpose
+        .rsplit_once('/')
+        .map_or(without_purpose, |(_, family)| family)
+        .to_string()
+}
+
+fn cell<'a>(r: &'a Record, c: Col, width: u16, app: &App, years: bool) -> Cell<'a> {
     let theme = &app.theme;
     let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
     match c {
@@ -262,7 +281,12 @@ fn cell<'a>(r: &'a Record, c: Col, app: &App, years: bool) -> Cell<'a> {
             if let Some(sev) = r.severity {
                 spans.push(Span::styled(format!("{sev:>4.1} "), theme.severity(sev)));
             }
-            spans.push(Span::raw(for_terminal(&r.event).into_owned()));
+            let room = (width as usize).saturating_sub(if r.severity.is_some() { 5 } else { 0 });
+            let event = for_terminal(&r.event);
+            spans.push(Span::raw(match r.kind {
+                RecordKind::GuardDuty => shorten_finding(&event, room),
+                _ => event.into_owned(),
+            }));
             if let Some(e) = &r.error {
                 spans.push(Span::styled(
                     format!(" ✗{}", for_terminal(e)),
@@ -327,7 +351,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             Some(l) if l.cancelled => vec![Line::raw("cancelled before any record was read")],
             Some(_) => vec![Line::raw("no records here")],
         };
-        f.render_widget(Paragraph::new(lines).style(theme.fg(theme.c.dim)), inner);
+        f.render_widget(
+            Paragraph::new(lines)
+                .style(theme.fg(theme.c.dim))
+                .wrap(ratatui::widgets::Wrap { trim: false }),
+            inner,
+        );
         return;
     }
     if recs.view.is_empty() {
@@ -378,4 +407,23 @@ fn start_hints(app: &App) -> Vec<Line<'static>> {
             k(Action::Help)
         )),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten_finding;
+
+    #[test]
+    fn a_long_finding_type_keeps_its_family() {
+        let t = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS";
+        assert_eq!(shorten_finding(t, 80), t);
+        assert_eq!(
+            shorten_finding(t, 50),
+            "IAMUser/InstanceCredentialExfiltration.OutsideAWS"
+        );
+        assert_eq!(
+            shorten_finding(t, 20),
+            "InstanceCredentialExfiltration.OutsideAWS"
+        );
+    }
 }

@@ -41,7 +41,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if failed > 0 {
         right.push_str(&format!("· {failed} failed (!) "));
     }
-    right.push_str(&format!("· {} ", app.settings.zone.label()));
+    // The zone of the times shown; with no times on screen the room goes to the message.
+    if !app.records.rows.is_empty() || app.pivots.active {
+        right.push_str(&format!("· {} ", app.settings.zone.label()));
+    }
     // The breadcrumb of the pivots when one is shown, else of what the list holds, else of the
     // tree's cursor; a failed folder says why instead.
     let left = match app.tree.selected() {
