@@ -296,8 +296,9 @@ impl Field {
                 };
                 entities(kind).for_each(|e| add(Cow::Borrowed(&e.value)));
             }
+            // The role entity of a role and of each of its sessions.
             Field::Role => entities(EntityKind::Principal)
-                .filter(|e| is_role(&e.value))
+                .filter(|e| entity::is_role_arn(&e.value))
                 .for_each(|e| add(Cow::Borrowed(&e.value))),
             Field::Entity => r.entities.iter().for_each(|e| add(Cow::Borrowed(&e.value))),
             Field::Event => add(Cow::Borrowed(&r.event)),
@@ -345,11 +346,6 @@ impl Field {
 
 fn field_names() -> String {
     FIELDS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
-}
-
-/// A role ARN (`arn:…:iam::A:role/R`): the role entity of a role and of each of its sessions.
-fn is_role(v: &str) -> bool {
-    v.starts_with("arn:") && v.contains(":role/")
 }
 
 /// A value as a query writes it: quoted when it holds a space, a quote, a parenthesis or a

@@ -214,9 +214,5 @@ pub(super) fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::The
 /// `arn:aws:sts::1111:assumed-role/web-app-role/i-0a1b` → `assumed-role/web-app-role/i-0a1b`: the
 /// account is its own column.
 fn short_principal(p: &str) -> &str {
-    if p.starts_with("arn:") {
-        p.splitn(6, ':').nth(5).unwrap_or(p)
-    } else {
-        p
-    }
+    crate::entity::arn_resource(p)
 }
