@@ -238,12 +238,17 @@ impl Field {
         })
     }
 
-    /// [`Field::named`], or a message naming the field and listing the known ones.
-    pub fn parse(name: &str) -> Result<Field, String> {
+    /// [`Field::named`], or an error (over the whole name) naming the field and listing the
+    /// known ones.
+    pub fn parse(name: &str) -> Result<Field, QueryError> {
         Field::named(name).ok_or_else(|| {
-            format!(
-                "unknown field '{name}': known fields are {}; a JSON path has a dot (requestParameters.userName)",
-                field_names()
+            error(
+                0,
+                name.len(),
+                format!(
+                    "unknown field '{name}': known fields are {}; a JSON path has a dot (requestParameters.userName)",
+                    field_names()
+                ),
             )
         })
     }
@@ -1682,8 +1687,8 @@ mod tests {
             Some(Field::Path(vec!["a".into(), "b".into()]))
         );
         assert_eq!(Field::named(".a").unwrap().name(), ".a");
-        assert!(Field::parse("nope")
-            .unwrap_err()
-            .contains("known fields are ip, principal"));
+        let e = Field::parse("nope").unwrap_err();
+        assert!(e.message.contains("known fields are ip, principal"));
+        assert_eq!((e.at, e.len), (0, 4));
     }
 }
