@@ -4,8 +4,10 @@
 use serde_json::{json, Value};
 
 use super::clock::iso;
-use super::ids::principal_id;
-use super::story::{DEV_ACCOUNT, PROD_ACCOUNT};
+use super::ids::{Rng, BASE32};
+use super::story::{
+    BACKDOOR_USER, BACKDOOR_USER_ID, DEV_ACCOUNT, INSTANCE_ROLE_ID, PROD_ACCOUNT, REGIONS,
+};
 
 // Indices into `ACCOUNTS` and `story::REGIONS`.
 pub(super) const PROD: usize = 0;
@@ -159,4 +161,25 @@ pub(super) fn console_context(since: i64) -> Value {
 pub(super) fn with(mut v: Value, key: &str, value: Value) -> Value {
     v[key] = value;
     v
+}
+
+/// A stable identifier such as `AIDA...` or `AROA...` for a named principal.
+pub(super) fn principal_id(prefix: &str, acct: usize, name: &str) -> String {
+    match name {
+        "web-app-role" if acct == PROD => INSTANCE_ROLE_ID.to_string(),
+        BACKDOOR_USER if acct == PROD => BACKDOOR_USER_ID.to_string(),
+        _ => {
+            let tail = Rng::seeded(&format!("{prefix}/{acct}/{name}")).chars(BASE32, 9);
+            format!("{prefix}{}{tail}", INFIX[acct])
+        }
+    }
+}
+
+/// The KMS key of an account in a region.
+pub(super) fn kms_key(acct: usize, region: usize) -> String {
+    let id = Rng::seeded(&format!("kms/{acct}/{region}")).uuid();
+    format!(
+        "arn:aws:kms:{}:{}:key/{id}",
+        REGIONS[region], ACCOUNTS[acct]
+    )
 }

@@ -5,9 +5,9 @@ use std::io;
 
 use serde_json::{json, Value};
 
-use super::cast::{bucket, ACCOUNTS, PROD, USE1};
+use super::cast::{bucket, kms_key, ACCOUNTS, PROD, USE1};
 use super::clock::{at, folder, iso_ms};
-use super::ids::{hex_id, kms_key, Rng};
+use super::ids::{hex_id, Rng};
 use super::story::{
     ATTACKER_IP, BACKDOOR_KEY, BACKDOOR_USER, BACKDOOR_USER_ID, GUARDDUTY_BUCKET, INSTANCE_ID,
     INSTANCE_PRIVATE_IP, INSTANCE_PUBLIC_IP, OFFICE_IP, REGIONS, SCANNER_IPS, STOLEN_KEY,

@@ -1,8 +1,6 @@
 //! Identifiers of the demo lake: a seeded generator, so two runs write the same ids, and the
-//! stable ids of named principals, findings, detectors and KMS keys.
-
-use super::cast::{ACCOUNTS, INFIX, PROD};
-use super::story::{BACKDOOR_USER, BACKDOOR_USER_ID, INSTANCE_ROLE_ID, REGIONS};
+//! stable ids of findings and detectors. (The cast's principal ids and KMS keys, which need its
+//! accounts, are in `cast`.)
 
 pub(super) const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 pub(super) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -68,27 +66,7 @@ impl Rng {
     }
 }
 
-/// A stable identifier such as `AIDA...` or `AROA...` for a named principal.
-pub(super) fn principal_id(prefix: &str, acct: usize, name: &str) -> String {
-    match name {
-        "web-app-role" if acct == PROD => INSTANCE_ROLE_ID.to_string(),
-        BACKDOOR_USER if acct == PROD => BACKDOOR_USER_ID.to_string(),
-        _ => {
-            let tail = Rng::seeded(&format!("{prefix}/{acct}/{name}")).chars(BASE32, 9);
-            format!("{prefix}{}{tail}", INFIX[acct])
-        }
-    }
-}
-
 /// Stable 32-hex identifiers (finding and detector ids).
 pub(super) fn hex_id(seed: &str) -> String {
     Rng::seeded(seed).hex(32)
-}
-
-pub(super) fn kms_key(acct: usize, region: usize) -> String {
-    let id = Rng::seeded(&format!("kms/{acct}/{region}")).uuid();
-    format!(
-        "arn:aws:kms:{}:{}:key/{id}",
-        REGIONS[region], ACCOUNTS[acct]
-    )
 }

@@ -4,12 +4,12 @@
 use serde_json::{json, Value};
 
 use super::cast::{
-    ci_cli, user_identity, web_role, with, Bucket, Role, ACCOUNTS, BOTO, BUCKETS, CONFIG, DEV,
-    EUW1, INFIX, INTERNAL, PROD, SSM_AGENT, USE1,
+    ci_cli, kms_key, user_identity, web_role, with, Bucket, Role, ACCOUNTS, BOTO, BUCKETS, CONFIG,
+    DEV, EUW1, INFIX, INTERNAL, PROD, SSM_AGENT, USE1,
 };
 use super::clock::{at, BASE, DAY, HOURS};
 use super::cloudtrail::{Actor, Call};
-use super::ids::{kms_key, Rng, BASE32};
+use super::ids::{Rng, BASE32};
 use super::story::{
     CI_IP, INSTANCE_ID, INSTANCE_PRIVATE_IP, INSTANCE_PUBLIC_IP, PROD_ACCOUNT, REGIONS, STOLEN_KEY,
 };
