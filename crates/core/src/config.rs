@@ -36,6 +36,41 @@ use serde::Deserialize;
 use crate::athena::client::QueryRequest;
 use crate::athena::pivot::Tables;
 
+/// Why the config file is refused: it cannot be read, or it holds what trawl does not take. Its
+/// text names the file (when there is one) and the line, key or section at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file is there but cannot be read (a missing file is the defaults, no error).
+    #[error("{}: {io}", path.display())]
+    Read { path: PathBuf, io: std::io::Error },
+    /// Text toml cannot read, an unknown section or key, or a value out of range.
+    #[error("{}{message}", file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]
+    Invalid {
+        file: Option<PathBuf>,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(message: String) -> ConfigError {
+        ConfigError::Invalid {
+            file: None,
+            message,
+        }
+    }
+
+    /// The same error, naming the file its text came from.
+    fn in_file(self, path: &Path) -> ConfigError {
+        match self {
+            ConfigError::Invalid { message, .. } => ConfigError::Invalid {
+                file: Some(path.to_path_buf()),
+                message,
+            },
+            read => read,
+        }
+    }
+}
+
 /// The widest pivot window: ten years, past any log's retention (and far from chrono's range).
 const MAX_PIVOT_WINDOW_DAYS: i64 = 3660;
 
@@ -142,8 +177,8 @@ impl DetectConfig {
 impl AthenaConfig {
     /// The `[athena]` section of the config file, or defaults when there is no file; a broken
     /// file is an error naming it.
-    pub fn load() -> anyhow::Result<AthenaConfig> {
-        Ok(Config::load().map_err(anyhow::Error::msg)?.athena)
+    pub fn load() -> Result<AthenaConfig, ConfigError> {
+        Ok(Config::load()?.athena)
     }
 
     /// The tables a pivot reads: these names, else trawl's defaults.
@@ -189,8 +224,8 @@ pub fn path() -> Option<PathBuf> {
 
 impl Config {
     /// Parses a config file's text; the error names the line and the key or section at fault.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| {
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Result<Config, String> = toml::from_str(text).map_err(|e| {
             let msg = e.message().trim_end().replace('\n', ", ");
             match e.span() {
                 Some(span) => {
@@ -208,25 +243,26 @@ impl Config {
                 }
                 None => msg,
             }
-        })?;
+        });
+        let config = config.map_err(ConfigError::invalid)?;
         config
             .pivot_window()
-            .map_err(|e| format!("[pivot] window: {e}"))?;
+            .map_err(|e| ConfigError::invalid(format!("[pivot] window: {e}")))?;
         config
             .pivot_around()
-            .map_err(|e| format!("[pivot] around: {e}"))?;
+            .map_err(|e| ConfigError::invalid(format!("[pivot] around: {e}")))?;
         if let Some(tz) = config.tz.as_deref() {
             if !matches!(tz, "utc" | "local") {
-                return Err(format!(
+                return Err(ConfigError::invalid(format!(
                     "tz: '{tz}' is not a zone trawl knows: utc or local"
-                ));
+                )));
             }
         }
         for (name, sources) in &config.workspaces {
             if let Some(s) = sources.iter().find(|s| s.starts_with('@')) {
-                return Err(format!(
+                return Err(ConfigError::invalid(format!(
                     "[workspaces] {name}: '{s}': a workspace lists sources, not other workspaces"
-                ));
+                )));
             }
         }
         Ok(config)
@@ -234,19 +270,24 @@ impl Config {
 
     /// Reads the file at `path`: a missing file is the defaults, anything else wrong is an error
     /// that names the file.
-    pub fn read(path: &Path) -> Result<Config, String> {
+    pub fn read(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(io) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    io,
+                })
+            }
         };
-        let mut config = Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut config = Config::parse(&text).map_err(|e| e.in_file(path))?;
         config.file = Some(path.to_path_buf());
         Ok(config)
     }
 
     /// The config file at [`path`], or the defaults when there is none.
-    pub fn load() -> Result<Config, String> {
+    pub fn load() -> Result<Config, ConfigError> {
         match path() {
             Some(p) => Config::read(&p),
             None => Ok(Config::default()),
@@ -495,7 +536,7 @@ rules = ["./sigma", "/opt/rules/aws_cloudtrail_x.yml"]
             ),
         ];
         for (text, names, also) in cases {
-            let e = Config::parse(text).unwrap_err();
+            let e = Config::parse(text).unwrap_err().to_string();
             assert!(e.contains(names) && e.contains(also), "{text:?}: {e}");
         }
     }
@@ -547,7 +588,7 @@ rules = ["./sigma", "/opt/rules/aws_cloudtrail_x.yml"]
         let p = dir.path().join("config.toml");
         assert_eq!(Config::read(&p).unwrap(), Config::default());
         std::fs::write(&p, "[athena]\nworkgrup = \"ir\"\n").unwrap();
-        let e = Config::read(&p).unwrap_err();
+        let e = Config::read(&p).unwrap_err().to_string();
         assert!(
             e.starts_with(&format!("{}: line 2 `workgrup = \"ir\"`: ", p.display()))
                 && e.contains("unknown field `workgrup`"),

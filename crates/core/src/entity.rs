@@ -209,16 +209,24 @@ pub fn ips_in(s: &str) -> Vec<IpAddr> {
         .collect()
 }
 
-/// The parts of an ARN: `arn:partition:service:region:account:resource`.
-struct Arn<'a> {
-    partition: &'a str,
-    service: &'a str,
-    region: &'a str,
-    account: &'a str,
-    resource: &'a str,
+/// The parts of an ARN: `arn:partition:service:region:account:resource`. This is trawl's one
+/// ARN parser: whatever needs a part of an ARN asks [`parse_arn`] (or the helpers below) rather
+/// than splitting on `:` itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    /// Empty for global services (IAM, STS's global endpoint, S3 buckets).
+    pub region: &'a str,
+    /// Empty for S3 buckets and objects, and for AWS-managed policies' `aws`.
+    pub account: &'a str,
+    /// Everything after the fifth colon, colons and slashes included.
+    pub resource: &'a str,
 }
 
-fn parse_arn(s: &str) -> Option<Arn<'_>> {
+/// The parts of `s` when it is an ARN: `arn:`, a partition of lower-case letters and dashes
+/// (`aws`, `aws-cn`, `aws-us-gov`), a service and a resource. No trimming: callers trim.
+pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     let mut parts = s.splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
@@ -238,8 +246,15 @@ fn parse_arn(s: &str) -> Option<Arn<'_>> {
     (partition_ok && !arn.service.is_empty() && !arn.resource.is_empty()).then_some(arn)
 }
 
+/// The resource part of an ARN (`arn:aws:kms:r:a:key/K` → `key/K`, `arn:aws:s3:::b` → `b`,
+/// `arn:aws:sts::A:assumed-role/R/S` → `assumed-role/R/S`), or `s` itself when it is no ARN:
+/// the short name of a principal or resource where the account is shown apart.
+pub fn arn_resource(s: &str) -> &str {
+    parse_arn(s).map_or(s, |a| a.resource)
+}
+
 /// (partition, account, role name, session name) of an assumed-role session ARN.
-fn session_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
+pub fn session_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
     let a = parse_arn(arn)?;
     if a.service != "sts" || !a.region.is_empty() || a.account.is_empty() {
         return None;
@@ -254,7 +269,7 @@ fn session_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
 /// (partition, account, name) of an IAM role or user ARN (`kind` is "role/" or "user/"). The name
 /// is the last path segment: IAM names are unique in an account whatever their path, and
 /// session ARNs never carry the path.
-fn iam_name<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str, &'a str)> {
+pub fn iam_name<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str, &'a str)> {
     let a = parse_arn(arn)?;
     if a.service != "iam" || a.account.is_empty() {
         return None;
@@ -262,6 +277,11 @@ fn iam_name<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str, &'a str)>
     let path_and_name = a.resource.strip_prefix(kind)?;
     let name = path_and_name.rsplit('/').next()?;
     (!name.is_empty()).then_some((a.partition, a.account, name))
+}
+
+/// Whether `s` is an IAM role ARN (`arn:…:iam::A:role/[path/]R`).
+pub fn is_role_arn(s: &str) -> bool {
+    parse_arn(s).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
 }
 
 /// Whether the resource part of an IAM or STS ARN names a principal.
@@ -281,10 +301,7 @@ fn is_principal_resource(service: &str, r: &str) -> bool {
 /// A principal as a list shows it: an ARN without its `arn:aws:service::account:` head (the
 /// account is a column of its own): `assumed-role/web-app-role/i-0a1b`; anything else as it is.
 pub fn short_principal(p: &str) -> &str {
-    match parse_arn(p) {
-        Some(a) => &p[p.len() - a.resource.len()..],
-        None => p,
-    }
+    arn_resource(p)
 }
 
 /// The role ARN an assumed-role session ARN belongs to: arn:aws:sts::A:assumed-role/R/S ->
@@ -1205,6 +1222,57 @@ mod tests {
         ] {
             assert_eq!(role_of_session(s), None, "{s:?}");
         }
+    }
+
+    // --- parse_arn and its helpers ----------------------------------------------------------
+
+    #[test]
+    fn parse_arn_splits_the_six_parts_and_keeps_colons_in_the_resource() {
+        let a = parse_arn("arn:aws-us-gov:logs:us-gov-west-1:111111111111:log-group:/x:*").unwrap();
+        assert_eq!(
+            (a.partition, a.service, a.region, a.account, a.resource),
+            (
+                "aws-us-gov",
+                "logs",
+                "us-gov-west-1",
+                "111111111111",
+                "log-group:/x:*"
+            )
+        );
+        for s in [
+            "",
+            "arn",
+            "arn:aws:s3:::",
+            "arn::s3:::b",
+            "arn:AWS:s3:::b",
+            "ARN:aws:s3:::b",
+        ] {
+            assert_eq!(parse_arn(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn arn_resource_shortens_arns_and_keeps_the_rest() {
+        for (s, short) in [
+            (
+                "arn:aws:sts::1111:assumed-role/web-app-role/i-0a1b",
+                "assumed-role/web-app-role/i-0a1b",
+            ),
+            ("arn:aws:kms:us-east-1:1111:key/K", "key/K"),
+            ("arn:aws:s3:::bucket", "bucket"),
+            ("AROAEXAMPLE:session", "AROAEXAMPLE:session"),
+            ("arn:aws:s3:::", "arn:aws:s3:::"),
+        ] {
+            assert_eq!(arn_resource(s), short, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn is_role_arn_knows_roles_from_sessions_and_users() {
+        assert!(is_role_arn("arn:aws:iam::111122223333:role/service-role/x"));
+        assert!(!is_role_arn("arn:aws:sts::111122223333:assumed-role/x/s"));
+        assert!(!is_role_arn("arn:aws:iam::111122223333:user/role/x"));
+        assert!(!is_role_arn("role/x"));
     }
 
     // --- parse_target ------------------------------------------------------------------------

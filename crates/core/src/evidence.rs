@@ -20,6 +20,9 @@ use crate::record::{Record, RecordKind};
 use crate::source::ObjectMeta;
 use crate::text::{csv_field, detail_cells, record_head, record_line, summary_cells};
 use crate::verify::Status;
+/// What verification said of each object, written beside its records (made by
+/// `verify::Report::integrities`; defined there so that verify needs nothing of the export).
+pub use crate::verify::{Integrities, Integrity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -48,19 +51,6 @@ pub struct Context {
 
 /// What the listing said of each object, by the URI records name it with.
 pub type Objects = HashMap<Arc<str>, ObjectMeta>;
-
-/// What log file integrity validation said of a CloudTrail object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Integrity {
-    pub status: Status,
-    /// The digest that lists the object.
-    pub digest: Option<String>,
-    /// The fingerprint of the public key that signs that digest.
-    pub fingerprint: Option<String>,
-}
-
-/// Integrity by the URI records name their object with (see `verify::Report::integrities`).
-pub type Integrities = HashMap<Arc<str>, Integrity>;
 
 /// How many exported CloudTrail records had each integrity status, and how many were not checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

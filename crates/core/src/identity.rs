@@ -261,7 +261,9 @@ pub fn whois<'r>(naming: Naming<'_, 'r>, target: &Entity) -> Vec<Chain> {
             key: target.value.clone(),
             seen: None,
         }],
-        EntityKind::Principal if is_role(&target.value) => w.sessions_of_role(&target.value),
+        EntityKind::Principal if entity::is_role_arn(&target.value) => {
+            w.sessions_of_role(&target.value)
+        }
         EntityKind::Principal => vec![Cursor::Arn {
             arn: target.value.clone(),
             seen: None,
@@ -315,7 +317,7 @@ pub fn who<'r>(naming: Naming<'_, 'r>, record: &Record) -> Option<Chain> {
     let target = actor(EntityKind::Key, &|_| true)
         .or_else(|| {
             actor(EntityKind::Principal, &|v| {
-                !is_role(v) && principal_kind(v).is_some()
+                !entity::is_role_arn(v) && principal_kind(v).is_some()
             })
         })
         .or_else(|| actor(EntityKind::Instance, &|_| true))?;
@@ -446,19 +448,11 @@ fn by_time(a: &&Record, b: &&Record) -> std::cmp::Ordering {
         ))
 }
 
-fn is_role(arn: &str) -> bool {
-    arn.split_once(":iam::")
-        .and_then(|(_, r)| r.split_once(':'))
-        .is_some_and(|(_, res)| res.starts_with("role/"))
-}
-
 /// What kind of identity an ARN names, for the ones a chain walks through.
 fn principal_kind(arn: &str) -> Option<Kind> {
-    let (_, rest) = arn.split_once(':')?;
-    let (_, rest) = rest.split_once(':')?;
-    let (service, rest) = rest.split_once(':')?;
-    let (_, rest) = rest.split_once(':')?;
-    let (_, resource) = rest.split_once(':')?;
+    let entity::Arn {
+        service, resource, ..
+    } = entity::parse_arn(arn)?;
     match service {
         "sts" if resource.starts_with("assumed-role/") => Some(Kind::Session),
         "sts" if resource.starts_with("federated-user/") => Some(Kind::FederatedUser),
@@ -468,15 +462,15 @@ fn principal_kind(arn: &str) -> Option<Kind> {
     }
 }
 
-/// The session name of an assumed-role ARN, and its role name.
+/// The role name and the session name of an assumed-role ARN.
 fn session_parts(arn: &str) -> Option<(&str, &str)> {
-    let (_, resource) = arn.split_once(":assumed-role/")?;
-    let (role, session) = resource.split_once('/')?;
-    Some((role, session))
+    entity::session_parts(arn).map(|(_, _, role, session)| (role, session))
 }
 
 fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    entity::parse_arn(arn)
+        .map(|a| a.account)
+        .filter(|a| !a.is_empty())
 }
 
 struct Walker<'a, 'r> {
@@ -611,7 +605,8 @@ impl<'r> Walker<'_, 'r> {
             .to_string();
         let partition = ev
             .uid("arn")
-            .and_then(|a| a.split(':').nth(1))
+            .and_then(entity::parse_arn)
+            .map(|a| a.partition)
             .unwrap_or("aws")
             .to_string();
         let (kind, id, how) = match name.as_str() {
@@ -1214,8 +1209,8 @@ impl<'r> Walker<'_, 'r> {
 
     /// The sessions of a role the data names (issued or acting), newest last.
     fn sessions_of_role(&self, role: &str) -> Vec<Cursor<'r>> {
-        let name = role.rsplit('/').next().unwrap_or(role);
-        let account = account_of(role).unwrap_or("");
+        let (account, name) =
+            entity::iam_name(role, "role/").map_or(("", role), |(_, a, n)| (a, n));
         self.distinct_sessions(EntityKind::Principal, role, |session| {
             account_of(session) == Some(account)
                 && session_parts(session).is_some_and(|(r, _)| r == name)

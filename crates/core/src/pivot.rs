@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::entity::{Entity, EntityKind};
+use crate::entity::{parse_arn, Entity, EntityKind};
 use crate::record::{format_time, Record, RecordKind};
 
 /// Entity → the numbers of the records that name it.
@@ -25,14 +25,13 @@ pub struct PivotIndex {
 /// role and user ARNs without it, so `role/service-role/x` and `role/x` meet.
 fn index_key(e: &Entity) -> Cow<'_, str> {
     if e.kind == EntityKind::Principal {
-        if let Some((head, resource)) = e.value.split_once(":iam::") {
-            if let Some((account, rest)) = resource.split_once(':') {
-                for kind in ["role/", "user/"] {
-                    if let Some(path_and_name) = rest.strip_prefix(kind) {
-                        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-                        if name.len() != path_and_name.len() {
-                            return Cow::Owned(format!("{head}:iam::{account}:{kind}{name}"));
-                        }
+        if let Some(a) = parse_arn(&e.value).filter(|a| a.service == "iam" && a.region.is_empty()) {
+            for kind in ["role/", "user/"] {
+                if let Some(path_and_name) = a.resource.strip_prefix(kind) {
+                    let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+                    if name.len() != path_and_name.len() {
+                        let (partition, account) = (a.partition, a.account);
+                        return Cow::Owned(format!("arn:{partition}:iam::{account}:{kind}{name}"));
                     }
                 }
             }
@@ -100,16 +99,12 @@ pub fn needle(target: &Entity) -> Option<String> {
     match target.kind {
         EntityKind::Ip => v.parse::<std::net::Ipv4Addr>().ok().map(|_| v.to_string()),
         // A role or user ARN also finds sessions and paths: only the name is sure to be there.
-        EntityKind::Principal => {
-            match v.split_once(":iam::").and_then(|(_, r)| r.split_once(':')) {
-                Some((_, resource))
-                    if resource.starts_with("role/") || resource.starts_with("user/") =>
-                {
-                    resource.rsplit('/').next().map(str::to_string)
-                }
-                _ => Some(v.to_string()),
+        EntityKind::Principal => match parse_arn(v).filter(|a| a.service == "iam") {
+            Some(a) if a.resource.starts_with("role/") || a.resource.starts_with("user/") => {
+                a.resource.rsplit('/').next().map(str::to_string)
             }
-        }
+            _ => Some(v.to_string()),
+        },
         _ => Some(v.to_string()),
     }
 }

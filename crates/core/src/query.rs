@@ -238,12 +238,17 @@ impl Field {
         })
     }
 
-    /// [`Field::named`], or a message naming the field and listing the known ones.
-    pub fn parse(name: &str) -> Result<Field, String> {
+    /// [`Field::named`], or an error (over the whole name) naming the field and listing the
+    /// known ones.
+    pub fn parse(name: &str) -> Result<Field, QueryError> {
         Field::named(name).ok_or_else(|| {
-            format!(
-                "unknown field '{name}': known fields are {}; a JSON path has a dot (requestParameters.userName)",
-                field_names()
+            error(
+                0,
+                name.len(),
+                format!(
+                    "unknown field '{name}': known fields are {}; a JSON path has a dot (requestParameters.userName)",
+                    field_names()
+                ),
             )
         })
     }
@@ -323,8 +328,9 @@ impl Field {
                 };
                 entities(kind).for_each(|e| add(Cow::Borrowed(&e.value)));
             }
+            // The role entity of a role and of each of its sessions.
             Field::Role => entities(EntityKind::Principal)
-                .filter(|e| is_role(&e.value))
+                .filter(|e| entity::is_role_arn(&e.value))
                 .for_each(|e| add(Cow::Borrowed(&e.value))),
             Field::Entity => r.entities.iter().for_each(|e| add(Cow::Borrowed(&e.value))),
             Field::Event => add(Cow::Borrowed(&r.event)),
@@ -386,11 +392,6 @@ impl Field {
 
 fn field_names() -> String {
     FIELDS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
-}
-
-/// A role ARN (`arn:…:iam::A:role/R`): the role entity of a role and of each of its sessions.
-fn is_role(v: &str) -> bool {
-    v.starts_with("arn:") && v.contains(":role/")
 }
 
 /// A value as a query writes it: quoted when it holds a space, a quote, a parenthesis or a
@@ -1686,8 +1687,8 @@ mod tests {
             Some(Field::Path(vec!["a".into(), "b".into()]))
         );
         assert_eq!(Field::named(".a").unwrap().name(), ".a");
-        assert!(Field::parse("nope")
-            .unwrap_err()
-            .contains("known fields are ip, principal"));
+        let e = Field::parse("nope").unwrap_err();
+        assert!(e.message.contains("known fields are ip, principal"));
+        assert_eq!((e.at, e.len), (0, 4));
     }
 }

@@ -668,18 +668,6 @@ fn short(s: &str) -> Box<str> {
     Box::from(&s[..end])
 }
 
-/// The resource part of an ARN (`arn:aws:kms:r:a:key/K` → `key/K`, `arn:aws:s3:::b` → `b`).
-fn arn_resource(arn: &str) -> &str {
-    if arn.starts_with("arn:") {
-        arn.splitn(6, ':')
-            .nth(5)
-            .filter(|r| !r.is_empty())
-            .unwrap_or(arn)
-    } else {
-        arn
-    }
-}
-
 /// A request's parameters (JSON text), keeping only those that name a resource: the fast path's
 /// share of `requestParameters`. Keys are borrowed; text with an escaped key, or no object, is
 /// parsed whole instead (what is kept is all that is read, so both give the same resource).
@@ -747,7 +735,7 @@ fn cloudtrail_resource(v: &Value) -> Option<String> {
     at(v, &["resources"])
         .and_then(Value::as_array)
         .and_then(|r| r.iter().find_map(|r| s(r, &["ARN"])))
-        .map(|arn| arn_resource(arn).to_string())
+        .map(|arn| entity::arn_resource(arn).to_string())
 }
 
 /// The resource a GuardDuty finding is about, by its `resourceType`.

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 
-use crate::entity::{Entity, EntityKind};
+use crate::entity::{self, Entity, EntityKind};
 use crate::record::RecordKind;
 use crate::scope::Scope;
 
@@ -118,24 +118,15 @@ fn eq_any(exprs: &[String], value: &str) -> anyhow::Result<Vec<String>> {
     Ok(exprs.iter().map(|e| format!("{e} = {v}")).collect())
 }
 
-/// An IAM role or user ARN split into (partition, account, kind, name), for matching its sessions.
+/// An IAM role or user ARN split into (partition, account, kind, name), for matching its sessions
+/// and its other paths: entity's parser, so Athena meets what the local pivot meets.
 fn iam_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
-    let mut it = arn.splitn(6, ':');
-    let (_, partition, service, _, account, resource) = (
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    );
-    if service != "iam" {
-        return None;
-    }
-    let (kind, rest) = resource.split_once('/')?;
-    let name = rest.rsplit('/').next()?;
-    (matches!(kind, "role" | "user") && !name.is_empty())
-        .then_some((partition, account, kind, name))
+    [("role", "role/"), ("user", "user/")]
+        .into_iter()
+        .find_map(|(kind, prefix)| {
+            let (partition, account, name) = entity::iam_name(arn, prefix)?;
+            Some((partition, account, kind, name))
+        })
 }
 
 /// The days a window covers, and the extra day after it when folders are named by delivery day.

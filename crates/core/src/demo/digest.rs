@@ -19,7 +19,12 @@ use md5::{Digest as _, Md5};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::story::ORG_TRAIL_BUCKET;
+use super::cast::{ACCOUNTS, HOME_REGION};
+use super::clock::{self, folder, stamp_sec, BASE, HOURS};
+use super::cloudtrail::Delivered;
+use super::ids::Rng;
+use super::story::{ORG_ID, ORG_TRAIL_BUCKET, REGIONS, TRAIL_NAME};
+use super::{gzip, Gen};
 use crate::verify::digest::{hex, sign};
 
 /// The file name `trawl demo` gives the demo key's public half (in the cache directory).
@@ -181,6 +186,77 @@ fn span(text: &[u8]) -> io::Result<(Option<String>, Option<String>)> {
     ))
 }
 
+impl Gen {
+    fn digest_key(acct: usize, region: usize, end: i64) -> String {
+        let (acct_id, reg) = (ACCOUNTS[acct], REGIONS[region]);
+        format!(
+            "AWSLogs/{ORG_ID}/{acct_id}/CloudTrail-Digest/{reg}/{}/{acct_id}_CloudTrail-Digest_{reg}_{TRAIL_NAME}_{HOME_REGION}_{}.json.gz",
+            folder(end),
+            stamp_sec(end)
+        )
+    }
+
+    /// Hourly digests listing the objects delivered in their window, with placeholder hashes and
+    /// signatures that `digest::seal` replaces with real ones.
+    pub(super) fn write_digests(
+        &mut self,
+        acct: usize,
+        region: usize,
+        delivered: &[Delivered],
+        files: &mut Vec<(String, Vec<u8>)>,
+    ) -> io::Result<()> {
+        let fingerprint = Rng::seeded(&format!("digest-key/{region}")).hex(32);
+        let offset = 14 * 60 + 27 + (acct * 2 + region) as i64 * 3;
+        for hour in 0..HOURS {
+            let end = BASE + hour * 3600 + offset;
+            let start = end - 3600;
+            let listed: Vec<&Delivered> = delivered
+                .iter()
+                .filter(|o| o.acct == acct && o.region == region && (start..end).contains(&o.at))
+                .collect();
+            let log_files: Vec<Value> = listed
+                .iter()
+                .map(|o| {
+                    json!({
+                        "s3Bucket": ORG_TRAIL_BUCKET,
+                        "s3Object": o.key,
+                        "hashValue": self.rng.hex(64),
+                        "hashAlgorithm": "SHA-256",
+                        "newestEventTime": clock::iso(o.newest),
+                        "oldestEventTime": clock::iso(o.oldest),
+                    })
+                })
+                .collect();
+            let key = Self::digest_key(acct, region, end);
+            let mut digest = json!({
+                "awsAccountId": ACCOUNTS[acct],
+                "digestStartTime": clock::iso(start),
+                "digestEndTime": clock::iso(end),
+                "digestS3Bucket": ORG_TRAIL_BUCKET,
+                "digestS3Object": key,
+                "digestPublicKeyFingerprint": fingerprint,
+                "digestSignatureAlgorithm": "SHA256withRSA",
+            });
+            if let (Some(newest), Some(oldest)) = (
+                listed.iter().map(|o| o.newest).max(),
+                listed.iter().map(|o| o.oldest).min(),
+            ) {
+                digest["newestEventTime"] = json!(clock::iso(newest));
+                digest["oldestEventTime"] = json!(clock::iso(oldest));
+            }
+            digest["previousDigestS3Bucket"] = json!(ORG_TRAIL_BUCKET);
+            digest["previousDigestS3Object"] = json!(Self::digest_key(acct, region, start));
+            digest["previousDigestHashValue"] = json!(self.rng.hex(64));
+            digest["previousDigestHashAlgorithm"] = json!("SHA-256");
+            digest["previousDigestSignature"] = json!(self.rng.hex(512));
+            digest["logFiles"] = json!(log_files);
+            let body = serde_json::to_vec(&digest)?;
+            files.push((format!("{ORG_TRAIL_BUCKET}/{key}"), gzip(&body)?));
+        }
+        Ok(())
+    }
+}
+
 /// Turns the placeholder digests `files` holds into real, chained and signed ones, and adds the
 /// closing digests of each chain.
 pub(super) fn seal(files: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
@@ -314,7 +390,7 @@ pub(super) fn seal(files: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
             let signature =
                 sign(&key.private, &parsed.string_to_sign(&hash)).map_err(io::Error::other)?;
             let object = d["digestS3Object"].as_str().unwrap_or_default().to_string();
-            let gz = super::gzip(&body)?;
+            let gz = gzip(&body)?;
             match members.get(k) {
                 Some(&i) => files[i].1 = gz,
                 None => new_files.push((format!("{bucket_prefix}{object}"), gz)),

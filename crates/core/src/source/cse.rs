@@ -506,7 +506,9 @@ pub fn key_arn_in(message: &str) -> Option<&str> {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | ')'))
             .unwrap_or(rest.len());
         let arn = rest[..end].trim_end_matches('.');
-        (arn.contains(":kms:") && arn.contains(":key/")).then_some(arn)
+        crate::entity::parse_arn(arn)
+            .is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
+            .then_some(arn)
     })
 }
 

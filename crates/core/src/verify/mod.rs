@@ -178,14 +178,14 @@ impl Report {
     }
 
     /// What the evidence export writes beside each CloudTrail record of these objects.
-    pub fn integrities(&self) -> crate::evidence::Integrities {
+    pub fn integrities(&self) -> Integrities {
         self.objects
             .iter()
             .filter(|c| c.kind == ObjectKind::Log)
             .map(|c| {
                 (
                     Arc::from(c.object.as_str()),
-                    crate::evidence::Integrity {
+                    Integrity {
                         status: c.status,
                         digest: c.digest.clone(),
                         fingerprint: c.fingerprint.clone(),
@@ -195,6 +195,20 @@ impl Report {
             .collect()
     }
 }
+
+/// What log file integrity validation said of a CloudTrail object, as the evidence export
+/// writes it beside each of its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integrity {
+    pub status: Status,
+    /// The digest that lists the object.
+    pub digest: Option<String>,
+    /// The fingerprint of the public key that signs that digest.
+    pub fingerprint: Option<String>,
+}
+
+/// Integrity by the URI records name their object with (see [`Report::integrities`]).
+pub type Integrities = HashMap<Arc<str>, Integrity>;
 
 /// How to verify: where keys come from, how much an object may expand, how many reads at once.
 #[derive(Clone)]
