@@ -1157,7 +1157,7 @@ impl App {
         self.read(
             reqs,
             format!(
-                "GuardDuty findings {first} … {newest} ({})",
+                "GuardDuty findings {first} to {newest} ({})",
                 super::view::plural(n, "partition", "partitions")
             ),
             None,

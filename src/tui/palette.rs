@@ -43,6 +43,11 @@ fn kind_rank(kind: &str) -> u8 {
 }
 
 impl Palette {
+    /// Every item offered, matched or not.
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
     /// Every action once (with its key), then the partitions of the index when it is in.
     pub fn new(partitions: Option<&[(usize, LsRow)]>, keymap: &Keymap) -> Palette {
         let items: Vec<Item> = DEFAULT

@@ -276,6 +276,13 @@ impl Frame {
         }
     }
 
+    /// Keeps the cursor on the record read at `origin` once it is found (a resumed session's).
+    pub fn keep_on(&mut self, origin: crate::record::Origin) {
+        self.origin = Some(origin);
+        self.moved = false;
+        self.rebuild();
+    }
+
     pub fn selected(&self) -> Option<&Record> {
         self.rows
             .get(self.cursor)

@@ -26,6 +26,8 @@ pub struct Saved {
     pub pivots: Vec<String>,
     /// Each pivot's centre (RFC 3339) and reach either side (seconds), when it has one.
     pub pivot_windows: Vec<Option<(String, i64)>>,
+    /// The record each pivot's cursor was on: object and position.
+    pub pivot_selected: Vec<Option<(String, u64)>>,
     pub pivot_at: usize,
     pub pivot_active: bool,
     /// Bookmarked records: object and line, element or row.
@@ -141,6 +143,15 @@ impl App {
                 .iter()
                 .map(|f| f.center.map(|c| (c.to_rfc3339(), f.around.num_seconds())))
                 .collect(),
+            pivot_selected: self
+                .pivots
+                .history
+                .iter()
+                .map(|f| {
+                    f.selected()
+                        .map(|r| (r.origin.object.to_string(), r.origin.position))
+                })
+                .collect(),
             pivot_at: self.pivots.at,
             pivot_active: self.pivots.active,
             bookmarks: self.bookmarks.iter().cloned().collect(),
@@ -238,7 +249,13 @@ impl App {
                 ),
                 None => (None, self.settings.around),
             };
-            self.pivots.open(&self.records, e, center, around, None);
+            let frame = self.pivots.open(&self.records, e, center, around, None);
+            if let Some(Some((object, position))) = saved.pivot_selected.get(n) {
+                frame.keep_on(crate::record::Origin {
+                    object: object.as_str().into(),
+                    position: *position,
+                });
+            }
         }
         if !self.pivots.history.is_empty() {
             self.pivots.at = saved.pivot_at.min(self.pivots.history.len() - 1);

@@ -23,6 +23,7 @@ mod security_lake;
 mod tui;
 mod tui_json;
 mod tui_pivot;
+mod tui_scan;
 mod tui_tmux;
 mod verify;
 mod whois;

@@ -380,7 +380,7 @@ async fn keys_from_the_config_file_replace_the_table_and_show_in_help() {
     s.keys(&["ctrl-n"]);
     assert_eq!(s.app.tree.cursor, 1);
     s.keys(&["?"]);
-    let help = s.render(100, 40);
+    let help = s.render(160, 90);
     assert!(help.contains("j ctrl-n"), "{help}");
     assert!(
         help.lines()

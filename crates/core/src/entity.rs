@@ -299,9 +299,11 @@ fn is_principal_resource(service: &str, r: &str) -> bool {
 }
 
 /// A principal as a list shows it: an ARN without its `arn:aws:service::account:` head (the
-/// account is a column of its own): `assumed-role/web-app-role/i-0a1b`; anything else as it is.
+/// account is a column of its own), a session as its role and session name, which is what tells
+/// sessions apart (`web-app-role/i-0a1b`), `user/alice`; anything else as it is.
 pub fn short_principal(p: &str) -> &str {
-    arn_resource(p)
+    let r = arn_resource(p);
+    r.strip_prefix("assumed-role/").unwrap_or(r)
 }
 
 /// The role ARN an assumed-role session ARN belongs to: arn:aws:sts::A:assumed-role/R/S ->

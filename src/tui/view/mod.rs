@@ -54,7 +54,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     let wide = main.width >= 140;
     // Once records are in, the partitions step aside unless they have focus: at 80 columns the
     // list needs every column for who, from where, what result and on what.
-    let hide_tree = loaded && app.focus != Focus::Tree && !wide;
+    let hide_tree = loaded && app.focus != Focus::Tree && main.width < 200;
     let (tree, rest) = if hide_tree {
         (None, main)
     } else {

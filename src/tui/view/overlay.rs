@@ -48,7 +48,16 @@ pub(super) fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
         .border_style(app.theme.border(true))
         .title_style(app.theme.fg(app.theme.c.title));
     let inner = block.inner(r);
-    f.render_widget(Clear, r);
+    // A cell of blank around the window, so no border or letter of the panes behind sits
+    // beside its own (`│0┐`).
+    let margin = Rect {
+        x: r.x.saturating_sub(1),
+        y: r.y.saturating_sub(1),
+        width: r.width + 2,
+        height: r.height + 2,
+    }
+    .intersection(f.area());
+    f.render_widget(Clear, margin);
     f.render_widget(block, r);
     inner
 }

@@ -122,10 +122,18 @@ fn head(app: &App, frame: &Pivot, w: usize, short: bool) -> Vec<Line<'static>> {
     }
     let mut head = vec![Line::from(first)];
     let window = match frame.window {
+        // The year once: the end's is the start's but at the turn of a year.
         Some((a, b)) => format!(
-            "{} … {} {} (±{})",
+            "{} to {} {} ±{}",
             zone.format(&a, "%Y-%m-%d %H:%M"),
-            zone.format(&b, "%Y-%m-%d %H:%M"),
+            zone.format(
+                &b,
+                if zone.format(&a, "%Y") == zone.format(&b, "%Y") {
+                    "%m-%d %H:%M"
+                } else {
+                    "%Y-%m-%d %H:%M"
+                }
+            ),
             zone.label(),
             span_text(frame.around)
         ),
@@ -139,34 +147,28 @@ fn head(app: &App, frame: &Pivot, w: usize, short: bool) -> Vec<Line<'static>> {
                 Stage::Running | Stage::Planning => s.started.elapsed().as_secs_f64(),
                 _ => p.elapsed.as_secs_f64(),
             };
-            let read = |objects: usize, bytes: u64| {
-                format!(
-                    "{} of {}, {} of {}",
-                    thousands(p.objects_done),
-                    plural(objects, "object", "objects"),
-                    human_bytes(p.bytes_done),
-                    human_bytes(bytes)
-                )
-            };
             match (&s.stage, s.planned) {
-                (Stage::Planning, _) => format!(
-                    "{} listing the window…",
-                    super::SPINNER[app.tick % super::SPINNER.len()]
-                ),
+                (Stage::Planning, _) => "listing the window…".into(),
                 (Stage::Asking { objects, bytes }, _) => format!(
-                    "holds {}, {}: past the scan budget",
+                    "holds {}, {}",
                     plural(*objects, "object", "objects"),
                     human_bytes(*bytes)
                 ),
-                (Stage::Running, Some((o, b))) => format!(
-                    "{} scanning {} · {secs:.1}s · Esc stops",
-                    super::SPINNER[app.tick % super::SPINNER.len()],
-                    read(o, b)
+                (Stage::Running, Some((_, b))) => format!(
+                    "{} of {} · {secs:.1}s",
+                    human_bytes(p.bytes_done),
+                    human_bytes(b)
                 ),
-                (Stage::Done, Some((o, b))) => {
-                    format!("scanned {} in {secs:.1}s", read(o, b).replace(" of ", "/"))
-                }
-                (Stage::Stopped, Some((o, b))) => format!("stopped: {}", read(o, b)),
+                (Stage::Done, Some((o, b))) => format!(
+                    "scanned {}, {} in {secs:.1}s",
+                    plural(o, "object", "objects"),
+                    human_bytes(b)
+                ),
+                (Stage::Stopped, Some((o, _))) => format!(
+                    "stopped after {} of {} objects",
+                    thousands(p.objects_done),
+                    thousands(o)
+                ),
                 (Stage::Stopped, None) => "stopped".into(),
                 (_, None) => String::new(),
             }
@@ -188,7 +190,7 @@ fn head(app: &App, frame: &Pivot, w: usize, short: bool) -> Vec<Line<'static>> {
         head.push(Line::styled(
             fit(
                 &format!(
-                    "read it all? y scans it · n or Esc keeps what the list had (budget {})",
+                    "past the scan budget ({}): read it all? y scans it · n keeps what was read",
                     human_bytes(app.settings.scan_budget)
                 ),
                 w,
@@ -207,7 +209,7 @@ fn head(app: &App, frame: &Pivot, w: usize, short: bool) -> Vec<Line<'static>> {
         head.push(Line::styled(
             fit(
                 &format!(
-                    " {} … {} {}",
+                    " {} to {} {}",
                     zone.format(&first, "%Y-%m-%d %H:%M:%S"),
                     zone.format(&last, "%Y-%m-%d %H:%M:%S"),
                     zone.label()
@@ -263,11 +265,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let Some(frame) = app.pivots.current() else {
         return;
     };
+    // The title says where the scan stands; the header below says what and where.
     let mut title = format!(
-        " pivot {}/{} · {} · {}",
+        " pivot {}/{} · {}",
         app.pivots.at + 1,
         app.pivots.history.len(),
-        fit(&entity_label(&frame.target), 48),
         plural(frame.records.len(), "record", "records"),
     );
     if frame.rows.len() != frame.records.len() {
@@ -276,10 +278,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     if !frame.filter_text.is_empty() {
         title.push_str(&format!(" · f: {}", for_terminal(&frame.filter_text)));
     }
-    title.push_str(if frame.widened.is_some() {
-        " · with Athena "
-    } else {
-        " · w wider · a Athena "
+    let spin = super::SPINNER[app.tick % super::SPINNER.len()];
+    let stage = frame.scan.as_ref().map(|s| (&s.stage, s.planned));
+    title.push_str(&match stage {
+        Some((Stage::Planning, _)) => format!(" · {spin} listing · Esc stops "),
+        Some((Stage::Running, planned)) => format!(
+            " · {spin} scanning {}/{} objects · Esc stops ",
+            thousands(frame.scan.as_ref().map_or(0, |s| s.progress.objects_done)),
+            planned.map_or("?".into(), |(o, _)| thousands(o)),
+        ),
+        Some((Stage::Asking { .. }, _)) => " · past the scan budget: y or n ".into(),
+        Some((Stage::Stopped, _)) => " · stopped · w scans wider ".into(),
+        _ if frame.widened.is_some() => " · with Athena ".into(),
+        _ => " · w wider · a Athena ".into(),
     });
     let block = Block::bordered()
         .title(title)

@@ -103,7 +103,13 @@ fn event_text(r: &Record) -> String {
 /// The columns for `width`, each with its width, fitted to the records shown.
 pub fn columns(visible: &[&Record], width: u16, years: bool) -> Vec<(Col, u16)> {
     let w = width;
-    let time_w: u16 = if years { 16 } else { 14 };
+    // Below 100 columns a time loses its seconds before the principal loses its name (the
+    // record pane has the exact time).
+    let time_w: u16 = match (years, width < 100) {
+        (true, _) => 16,
+        (false, true) => 11,
+        (false, false) => 14,
+    };
     let kind_w: u16 = 3;
     let need = |f: &dyn Fn(&Record) -> usize, min: usize, max: usize| -> u16 {
         visible
@@ -257,6 +263,11 @@ fn cell<'a>(r: &'a Record, c: Col, width: u16, app: &App, years: bool) -> Cell<'
     let theme = &app.theme;
     let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
     match c {
+        Col::Time if !years && width < 14 => Cell::from(
+            r.time
+                .as_ref()
+                .map_or("-".into(), |t| app.settings.zone.format(t, "%m-%d %H:%M")),
+        ),
         Col::Time => Cell::from(time_text(r.time.as_ref(), app.settings.zone, years)),
         Col::Kind => {
             let color = match r.kind {
@@ -281,7 +292,11 @@ fn cell<'a>(r: &'a Record, c: Col, width: u16, app: &App, years: bool) -> Cell<'
             if let Some(sev) = r.severity {
                 spans.push(Span::styled(format!("{sev:>4.1} "), theme.severity(sev)));
             }
-            let room = (width as usize).saturating_sub(if r.severity.is_some() { 5 } else { 0 });
+            // What follows the name (its error, ×N) stays whole; the name gives way.
+            let tail = event_text(r).chars().count() - for_terminal(&r.event).chars().count();
+            let room = (width as usize)
+                .saturating_sub(if r.severity.is_some() { 5 } else { 0 })
+                .saturating_sub(tail);
             let event = for_terminal(&r.event);
             spans.push(Span::raw(match r.kind {
                 RecordKind::GuardDuty => shorten_finding(&event, room),
