@@ -147,34 +147,40 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let lake = tempfile::tempdir()?;
     demo::write_demo_lake(lake.path())?;
-    let specs = [story::ORG_TRAIL_BUCKET, story::GUARDDUTY_BUCKET]
-        .map(|b| lake.path().join(b).display().to_string());
+    // The three sources `trawl demo` opens.
+    let specs = [
+        story::ORG_TRAIL_BUCKET,
+        story::GUARDDUTY_BUCKET,
+        "security-lake",
+    ]
+    .map(|b| lake.path().join(b).display().to_string());
     let sources = source::open_all(&specs, &AwsOptions::default()).await?;
     let mut s = Session::open(sources);
     s.settle().await;
     shoot(&mut s, &out, "start", 120, 36)?;
-    s.keys(&[":"]);
-    s.type_text("1111 use1 0502 cloudtrail org");
+    // The story, as the README walks it: the screen opens on the newest findings.
+    s.app.open_at_alerts();
     s.settle().await;
-    shoot(&mut s, &out, "palette", 120, 36)?;
+    shoot(&mut s, &out, "alerts-80x24", 80, 24)?;
+    // 1-2: p, Enter: the attacker's address, every source scanned around the finding.
+    s.keys(&["p"]);
+    shoot(&mut s, &out, "chooser-80x24", 80, 24)?;
     s.keys(&["enter"]);
     s.settle().await;
-    s.keys(&["f"]);
-    s.type_text(&format!("ip:{}", story::ATTACKER_IP));
-    s.keys(&["enter"]);
-    shoot(&mut s, &out, "attacker-events", 160, 48)?;
-    s.keys(&["esc", ":"]);
-    s.type_text("1111 use1 0502 guardduty");
-    s.settle().await;
-    s.keys(&["enter"]);
-    s.settle().await;
-    shoot(&mut s, &out, "intrusion-findings", 160, 48)?;
-    shoot(&mut s, &out, "intrusion-findings-80x24", 80, 24)?;
-    // The pivot on the finding's first entity (the attacker's address), then its widening to
-    // Athena held at the confirmation (a budget of one byte), which needs no network.
-    s.keys(&["tab", "p", "enter"]);
-    s.settle().await;
+    shoot(&mut s, &out, "pivot-80x24", 80, 24)?;
     shoot(&mut s, &out, "pivot", 160, 48)?;
+    // 3-5: p, j, Enter: the stolen key, with the role it was issued to.
+    s.keys(&["p", "j", "enter"]);
+    s.settle().await;
+    shoot(&mut s, &out, "pivot-key-80x24", 80, 24)?;
+    // 6-8: f, the query, Enter: what the key created.
+    s.keys(&["f"]);
+    s.type_text("event:Create");
+    s.keys(&["enter"]);
+    shoot(&mut s, &out, "pivot-key-created-80x24", 80, 24)?;
+    shoot(&mut s, &out, "pivot-key-created", 160, 48)?;
+    // Athena widening held at its confirmation (a budget of one byte), which needs no network.
+    s.keys(&["esc", "["]);
     s.app.athena.config.byte_budget = Some(1);
     s.keys(&["a", "enter"]);
     s.until(|app| {
@@ -183,7 +189,20 @@ async fn main() -> anyhow::Result<()> {
     .await;
     shoot(&mut s, &out, "athena-widen", 160, 48)?;
     s.keys(&["esc", "esc", "esc"]);
-    s.keys(&["?"]);
+    // A trail's day: who, from where, what result and on what, at 80 columns; then its counts.
+    s.keys(&[":"]);
+    s.type_text("1111 use1 0502 cloudtrail org");
+    s.settle().await;
+    shoot(&mut s, &out, "palette", 120, 36)?;
+    s.keys(&["enter"]);
+    s.settle().await;
+    s.keys(&["f"]);
+    s.type_text("error:AccessDenied OR level:>=medium");
+    s.keys(&["enter"]);
+    shoot(&mut s, &out, "trail-day-80x24", 80, 24)?;
+    s.keys(&["esc", "t"]);
+    shoot(&mut s, &out, "counts-80x24", 80, 24)?;
+    s.keys(&["esc", "?"]);
     shoot(&mut s, &out, "help", 120, 36)?;
     Ok(())
 }

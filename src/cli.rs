@@ -54,6 +54,10 @@ pub struct Cli {
     /// IP pasted from an alert, a key, an ARN, ...).
     #[arg(long, value_name = "ENTITY")]
     pub pivot: Option<String>,
+    /// CloudTrail public keys (what `aws cloudtrail list-public-keys` prints) to prove local
+    /// copies of trails with; S3 sources ask CloudTrail itself. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -277,6 +281,7 @@ impl Global {
             limits: self.limits(),
             pivot: None,
             tz: self.tz.clone(),
+            public_keys: Vec::new(),
         }
     }
 
@@ -730,12 +735,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_demo_help(&lake, &sources, &keys)?;
                 return Ok(());
             }
-            crate::tui::run(global.screen(sources, false)).await
+            let mut options = global.screen(sources, false);
+            options.public_keys = vec![keys];
+            crate::tui::run(options).await
         }
         None => {
             let sources = expand_workspaces(cli.sources)?;
             let mut options = global.screen(sources, cli.resume);
             options.pivot = cli.pivot;
+            options.public_keys = cli.public_keys;
             crate::tui::run(options).await
         }
     }

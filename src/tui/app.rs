@@ -193,6 +193,8 @@ pub struct App {
     last_rebuild: Instant,
     /// What the listing said of every object read (ETag, size, time), for evidence export.
     pub objects: crate::evidence::Objects,
+    /// Log file integrity of the CloudTrail objects read, once validation has answered.
+    pub integrity: crate::verify::Integrities,
     /// Bookmarked records, by object and position (they outlive a reload).
     pub bookmarks: std::collections::BTreeSet<(String, u64)>,
     /// Where exports go unless the user types another path.
@@ -236,6 +238,7 @@ impl App {
             pages: Pages::default(),
             last_rebuild: Instant::now(),
             objects: Default::default(),
+            integrity: Default::default(),
             bookmarks: Default::default(),
             export_dir: std::path::PathBuf::from("."),
             athena: Default::default(),
@@ -1067,6 +1070,11 @@ impl App {
         if !add {
             self.records.clear();
             self.preview.clear();
+            // The alerts' order by severity was the screen's choice, not the user's: a new
+            // list starts in time order.
+            if self.records.sort == Some(SortKey::Severity) {
+                self.records.sort = None;
+            }
         }
         let running = self.load.as_ref().is_some_and(|l| !l.done);
         // A finished list only needs the new part read; a running one is read again whole.
@@ -1152,8 +1160,6 @@ impl App {
             })
             .collect();
         let n = reqs.len();
-        self.records.sort = Some(SortKey::Severity);
-        self.records.reverse = false;
         self.read(
             reqs,
             format!(
@@ -1163,6 +1169,8 @@ impl App {
             None,
             false,
         );
+        self.records.sort = Some(SortKey::Severity);
+        self.records.reverse = false;
         self.focus = Focus::Records;
     }
 
@@ -1331,6 +1339,38 @@ impl App {
             Msg::Estimated { gen, estimate } => self.on_estimate(gen, estimate),
             Msg::AthenaProgress { gen, line } => self.on_athena_progress(gen, line),
             Msg::AthenaDone { gen, result } => self.on_athena_done(gen, result),
+            Msg::Verified {
+                integrities,
+                problems,
+            } => {
+                use crate::verify::Status;
+                for (uri, i) in &integrities {
+                    if !matches!(
+                        i.status,
+                        Status::Valid | Status::Unverifiable | Status::Pending
+                    ) {
+                        self.failures.push(Failure {
+                            what: uri.to_string(),
+                            reason: format!(
+                                "integrity: {}{}",
+                                i.status,
+                                i.digest
+                                    .as_deref()
+                                    .map_or(String::new(), |d| format!(" (digest {d})"))
+                            ),
+                            fatal: true,
+                        });
+                    }
+                }
+                for p in problems {
+                    self.failures.push(Failure {
+                        what: "log file integrity".into(),
+                        reason: p,
+                        fatal: false,
+                    });
+                }
+                self.integrity.extend(integrities);
+            }
             Msg::LoadDone { gen, cancelled } => {
                 if let Some(l) = self.load_of(gen) {
                     l.done = true;

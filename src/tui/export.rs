@@ -109,15 +109,17 @@ impl App {
         }
         let ctx = self.export_context();
         let recs = self.shown();
-        self.message = Some(match evidence::export(&path, recs, &self.objects, &ctx) {
-            Ok(w) => format!(
-                "exported {} records to {} · sha256 {}",
-                w.records,
-                w.path.display(),
-                w.sha256
-            ),
-            Err(e) => format!("cannot write {}: {e}", path.display()),
-        });
+        self.message = Some(
+            match evidence::export_with(&path, recs, &self.objects, &self.integrity, &ctx) {
+                Ok(w) => format!(
+                    "exported {} records to {} · sha256 {}",
+                    w.records,
+                    w.path.display(),
+                    w.sha256
+                ),
+                Err(e) => format!("cannot write {}: {e}", path.display()),
+            },
+        );
     }
 
     pub fn is_bookmarked(&self, r: &Record) -> bool {

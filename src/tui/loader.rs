@@ -42,6 +42,8 @@ struct Job {
     /// The partitions or objects read together into one list.
     reqs: Vec<LoadRequest>,
     cancel: CancellationToken,
+    /// Log file integrity validation of the CloudTrail objects read, when keys are to be had.
+    verify: Option<crate::verify::Options>,
 }
 
 /// The screen's handle on background work.
@@ -63,6 +65,8 @@ pub struct Loader {
     rules: Option<Arc<crate::detect::RuleSet>>,
     /// The load worker's copy of the rules, replaced with them.
     worker_rules: watch::Sender<Option<Arc<crate::detect::RuleSet>>>,
+    /// How CloudTrail objects read are validated against their digests (`None`: they are not).
+    verify: Option<crate::verify::Options>,
 }
 
 impl Drop for Loader {
@@ -99,6 +103,7 @@ impl Loader {
             limits,
             rules: None,
             worker_rules,
+            verify: None,
         }
     }
 
@@ -106,6 +111,11 @@ impl Loader {
     pub fn set_rules(&mut self, rules: Arc<crate::detect::RuleSet>) {
         self.rules = Some(rules.clone());
         let _ = self.worker_rules.send(Some(rules));
+    }
+
+    /// Validates the CloudTrail objects of every load from now on, in the background.
+    pub fn set_verify(&mut self, opts: crate::verify::Options) {
+        self.verify = Some(opts);
     }
 
     pub fn sources(&self) -> &[Source] {
@@ -302,6 +312,7 @@ impl Loader {
             gen: self.gen,
             reqs,
             cancel: self.cancel.clone(),
+            verify: self.verify.clone(),
         }));
         self.gen
     }
@@ -398,6 +409,36 @@ async fn run(
         rules,
         ..LoadOptions::default()
     };
+    // Validation reads digests and every log again: it runs beside the load, never before it.
+    if let Some(vopts) = job.verify.clone() {
+        let logs: Vec<ObjectRef> = objects
+            .iter()
+            .filter(|o| {
+                o.partition.as_ref().and_then(|p| p.kind) == Some(crate::layout::Kind::CloudTrail)
+            })
+            .cloned()
+            .collect();
+        if !logs.is_empty() {
+            let sources = sources.to_vec();
+            let tx = tx.clone();
+            let cancel = job.cancel.clone();
+            // On a blocking thread of its own: the verification future is not `Send` (its
+            // closures borrow for any lifetime), and it must not hold up the load.
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(async move {
+                    let report = tokio::select! {
+                        r = crate::verify::verify_objects(&sources, &logs, &vopts) => r,
+                        () = cancel.cancelled() => return,
+                    };
+                    let _ = tx.send(Msg::Verified {
+                        integrities: report.integrities(),
+                        problems: report.problems.clone(),
+                    });
+                });
+            });
+        }
+    }
     // A core is left to the screen so keys stay quick while local objects decode.
     load::read_each(objects, &opts, 1, |o, result| {
         let sent = tx.send(Msg::ObjectRead {

@@ -94,6 +94,9 @@ pub struct Options {
     pub pivot: Option<String>,
     /// The zone times are shown in (`--tz`); the config file's, else UTC.
     pub tz: Option<String>,
+    /// Files of CloudTrail public keys (`aws cloudtrail list-public-keys`) to validate local
+    /// copies with; S3 sources ask CloudTrail when none are given.
+    pub public_keys: Vec<std::path::PathBuf>,
 }
 
 /// Opens the screen over the sources; with `resume`, the saved session too (and its sources
@@ -108,6 +111,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         limits,
         pivot,
         tz,
+        public_keys,
     } = options;
     let pivot = match pivot.as_deref() {
         Some(p) => Some(crate::entity::parse_target(p).with_context(|| {
@@ -148,6 +152,27 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         paths: config.detect.rule_paths(),
     });
     loader.set_rules(std::sync::Arc::new(rules));
+    // Log file integrity of what is read: with the keys given, else CloudTrail's when a source
+    // is in S3 (a local copy without keys cannot be proven, so it is not tried).
+    let keys: Option<std::sync::Arc<dyn crate::verify::KeySource>> = if !public_keys.is_empty() {
+        Some(std::sync::Arc::new(
+            crate::verify::KeyFiles::load(&public_keys)
+                .map_err(|e| anyhow::anyhow!("--public-keys: {e}"))?,
+        ))
+    } else if opened.iter().any(|s| s.store.uri("").starts_with("s3://")) {
+        Some(std::sync::Arc::new(crate::verify::CloudTrailKeys::new(
+            aws.load().await,
+        )))
+    } else {
+        None
+    };
+    if let Some(keys) = keys {
+        loader.set_verify(crate::verify::Options {
+            keys,
+            limits,
+            concurrency,
+        });
+    }
     let mut app = App::new(opened, loader, keymap, theme);
     if let Some(w) = config_warning {
         app.message = Some(w);
@@ -352,6 +377,16 @@ impl Session {
             self.app
                 .on_key(KeyEvent::new(event::KeyCode::Char(c), KeyModifiers::NONE));
         }
+    }
+
+    /// Handles the background answers that arrive within `wait`, then a tick: one turn of the UI
+    /// loop without a terminal.
+    pub async fn step(&mut self, wait: Duration) {
+        let until = Instant::now() + wait;
+        while let Ok(Some(m)) = tokio::time::timeout_at(until.into(), self.rx.recv()).await {
+            self.app.on_msg(m);
+        }
+        self.app.on_tick();
     }
 
     /// Handles background answers until `done` holds of the state.

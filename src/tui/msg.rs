@@ -35,6 +35,12 @@ pub enum Msg {
     },
     /// A load ended: every object read, or cancelled.
     LoadDone { gen: LoadGen, cancelled: bool },
+    /// Log file integrity of CloudTrail objects read (by their URI), and what could not be
+    /// checked.
+    Verified {
+        integrities: crate::verify::Integrities,
+        problems: Vec<String>,
+    },
     /// What a widened pivot's window holds under the opened sources.
     Estimated {
         gen: u64,

@@ -461,3 +461,99 @@ async fn help_and_palette_cut_nothing_and_say_each_thing_once() {
     let screen = s.render(80, 24);
     assert!(screen.contains("?"), "the keys are shown: {screen}");
 }
+
+/// Log file integrity on screen (issue 20): the CloudTrail objects read are validated in the
+/// background against the demo's signed digests; the valid ones get `✓`, an object altered after
+/// delivery gets `✗`, is listed under `!`, and the evidence export carries each record's status.
+#[tokio::test]
+async fn cloudtrail_objects_read_show_their_integrity_and_a_tampered_one_stands_out() {
+    use std::io::{Read, Write};
+    // A lake of its own: one of its objects is altered.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lake");
+    demo::write_demo_lake(&root).unwrap();
+    let day = root.join(format!(
+        "{}/AWSLogs/o-a1b2c3d4e5/{}/CloudTrail/us-east-1/2024/05/02",
+        story::ORG_TRAIL_BUCKET,
+        story::PROD_ACCOUNT
+    ));
+    let mut objects: Vec<PathBuf> = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    objects.sort();
+    let victim = objects[3].clone();
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&victim).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let altered = text.replacen("\"eventName\":\"", "\"eventName\":\"X", 1);
+    assert_ne!(altered, text);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(altered.as_bytes()).unwrap();
+    std::fs::write(&victim, gz.finish().unwrap()).unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(&keys, demo::public_keys_json()).unwrap();
+
+    let spec = root.join(story::ORG_TRAIL_BUCKET).display().to_string();
+    let sources = source::open_all(&[spec], &AwsOptions::default())
+        .await
+        .unwrap();
+    let mut s = Session::open(sources);
+    s.app.loader.set_verify(trawl::verify::Options {
+        keys: std::sync::Arc::new(trawl::verify::KeyFiles::load(&[keys]).unwrap()),
+        limits: Default::default(),
+        concurrency: 4,
+    });
+    s.settle().await;
+    read(&mut s, "1111 use1 0502 cloudtrail").await;
+    s.until(|app| !app.integrity.is_empty()).await;
+    use trawl::verify::Status;
+    let status_of = |s: &Session, object: &Path| {
+        s.app
+            .integrity
+            .iter()
+            .find(|(uri, _)| uri.ends_with(object.file_name().unwrap().to_str().unwrap()))
+            .map(|(_, i)| i.status)
+    };
+    assert_eq!(status_of(&s, &victim), Some(Status::Tampered));
+    assert_eq!(status_of(&s, &objects[0]), Some(Status::Valid));
+    let screen = s.render(80, 24);
+    assert!(
+        screen.contains("CT ✓") || screen.contains("CT•✓"),
+        "{screen}"
+    );
+    // The failures list names the altered object.
+    s.keys(&["!"]);
+    let failures = s.render(120, 40);
+    assert!(failures.contains("integrity: tampered"), "{failures}");
+    s.keys(&["esc"]);
+    // Its records stand out with ✗; the record pane says why.
+    let name = victim.file_name().unwrap().to_str().unwrap();
+    let at = (0..s.app.records.view.len())
+        .find(|&p| s.app.records.get(p).unwrap().origin.object.ends_with(name))
+        .expect("the altered object's records are listed");
+    s.app.records.cursor = at;
+    s.app.records.moved = true;
+    let screen = s.render(80, 24);
+    assert!(screen.contains('✗'), "{screen}");
+    assert!(screen.contains("integrity: tampered"), "{screen}");
+    // The export carries the status of each CloudTrail record's object.
+    let out = tempfile::tempdir().unwrap();
+    s.app.export_dir = out.path().to_path_buf();
+    s.keys(&["e", "enter"]);
+    let written = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .expect("an export");
+    let lines = common::json_lines(&std::fs::read_to_string(written).unwrap());
+    let statuses: BTreeSet<String> = lines
+        .iter()
+        .filter_map(|l| l["integrity"]["status"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        statuses.contains("valid") && statuses.contains("tampered"),
+        "{statuses:?}"
+    );
+}

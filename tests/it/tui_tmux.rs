@@ -236,8 +236,14 @@ fn a_killed_session_comes_back_with_resume() {
         wait_for(&session, "★", Duration::from_secs(20))
     };
     assert_eq!(title(&screen), pivot_title, "{screen}");
+    // The cursor is back on the record it was on: the bookmarked finding, in the record pane.
+    let marked = screen
+        .lines()
+        .find(|l| l.contains('★'))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(marked.contains("203.0.113.66"), "{screen}");
     assert!(
-        screen.contains("InstanceCredentialExfiltration"),
+        screen.contains("\"type\": \"Recon:EC2/PortProbeUnprotectedPort\""),
         "{screen}"
     );
 }

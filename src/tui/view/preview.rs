@@ -60,6 +60,29 @@ fn above(app: &App, w: usize) -> Vec<Line<'static>> {
             ));
         }
     }
+    if let Some(i) = app.integrity.get(&r.origin.object) {
+        let digest = i
+            .digest
+            .as_deref()
+            .map(|d| d.rsplit('/').next().unwrap_or(d))
+            .map_or(String::new(), |d| format!(" · digest {}", for_terminal(d)));
+        let bad = !matches!(
+            i.status,
+            crate::verify::Status::Valid
+                | crate::verify::Status::Unverifiable
+                | crate::verify::Status::Pending
+        );
+        lines.push(Line::from(vec![
+            super::records::integrity_mark(Some(i), theme),
+            Span::styled(
+                fit(
+                    &format!(" integrity: {}{digest}", i.status),
+                    w.saturating_sub(1),
+                ),
+                theme.fg(if bad { theme.c.error } else { theme.c.dim }),
+            ),
+        ]));
+    }
     if !r.also.is_empty() {
         lines.push(Line::styled(
             fit(

@@ -110,7 +110,8 @@ pub fn columns(visible: &[&Record], width: u16, years: bool) -> Vec<(Col, u16)> 
         (false, true) => 11,
         (false, false) => 14,
     };
-    let kind_w: u16 = 3;
+    // Kind, detection level and, for CloudTrail, the object's integrity once known.
+    let kind_w: u16 = 4;
     let need = |f: &dyn Fn(&Record) -> usize, min: usize, max: usize| -> u16 {
         visible
             .iter()
@@ -259,6 +260,21 @@ fn shorten_finding(event: &str, room: usize) -> String {
         .to_string()
 }
 
+/// The mark of a CloudTrail object's integrity: `✓` valid, `✗` tampered, deleted, unlisted or
+/// signed wrongly (also listed under `!`), `?` not provable (the newest digest offline, a log
+/// not yet listed, a check that failed); nothing until validation answers.
+pub fn integrity_mark(i: Option<&crate::verify::Integrity>, theme: &Theme) -> Span<'static> {
+    use crate::verify::Status;
+    match i.map(|i| i.status) {
+        None => Span::raw(" "),
+        Some(Status::Valid) => Span::styled("✓", theme.fg(theme.c.dim)),
+        Some(Status::Unverifiable | Status::Pending | Status::Error) => {
+            Span::styled("?", theme.fg(theme.c.dim))
+        }
+        Some(_) => Span::styled("✗", theme.fg(theme.c.error).add_modifier(Modifier::BOLD)),
+    }
+}
+
 fn cell<'a>(r: &'a Record, c: Col, width: u16, app: &App, years: bool) -> Cell<'a> {
     let theme = &app.theme;
     let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
@@ -285,7 +301,11 @@ fn cell<'a>(r: &'a Record, c: Col, width: u16, app: &App, years: bool) -> Cell<'
             } else {
                 Span::styled(kind_short(r.kind), Style::default().fg(color))
             };
-            Cell::from(Line::from(vec![kind, level_mark(record_level(r), theme)]))
+            Cell::from(Line::from(vec![
+                kind,
+                level_mark(record_level(r), theme),
+                integrity_mark(app.integrity.get(&r.origin.object), theme),
+            ]))
         }
         Col::Event => {
             let mut spans = Vec::new();

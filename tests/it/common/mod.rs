@@ -421,6 +421,9 @@ pub fn corpus_lake(dir: &Path) {
 /// Compares a rendered screen with its stored snapshot under tests/snapshots/ (UPDATE_SNAPSHOTS=1
 /// rewrites it; in CI a missing snapshot is a failure, not a new file).
 pub fn assert_snapshot(name: &str, screen: &str) {
+    // How long a scan took is the machine's, not the screen's: it is written as `#s`.
+    let elapsed = regex_lite::Regex::new(r"in \d+(\.\d*)?(s|…)").unwrap();
+    let screen = &*elapsed.replace_all(screen, "in #s");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(format!("{name}.txt"));
