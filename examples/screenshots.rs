@@ -202,6 +202,17 @@ async fn main() -> anyhow::Result<()> {
     shoot(&mut s, &out, "trail-day-80x24", 80, 24)?;
     s.keys(&["esc", "t"]);
     shoot(&mut s, &out, "counts-80x24", 80, 24)?;
+    // The detections of the day: level marks in the list, the rules above the record.
+    s.keys(&["esc", "f"]);
+    s.type_text("level:>=medium");
+    s.keys(&["enter"]);
+    let high = (0..s.app.records.view.len())
+        .find(|&p| s.app.records.get(p).is_some_and(|r| r.event == "AttachUserPolicy"))
+        .unwrap_or(0);
+    s.app.records.cursor = high;
+    s.app.records.moved = true;
+    shoot(&mut s, &out, "detections", 160, 48)?;
+    s.keys(&["esc"]);
     s.keys(&["esc", "?"]);
     shoot(&mut s, &out, "help", 120, 36)?;
     Ok(())

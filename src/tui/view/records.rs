@@ -208,7 +208,21 @@ pub fn table<'a>(
         if sort.is_some() && c.sort() == sort {
             s = s.add_modifier(Modifier::UNDERLINED);
         }
-        Cell::from(c.title(app.settings.zone)).style(s)
+        // The event's heading names what its cells hold here: errors, findings.
+        let title = match c {
+            Col::Event => {
+                let mut t = String::from("event");
+                if visible.iter().any(|r| r.error.is_some()) {
+                    t.push_str(" ✗error");
+                }
+                if visible.iter().any(|r| r.kind == RecordKind::GuardDuty) {
+                    t.push_str(" / finding");
+                }
+                t
+            }
+            _ => c.title(app.settings.zone),
+        };
+        Cell::from(title).style(s)
     }));
     let rows: Vec<Row> = visible
         .iter()
