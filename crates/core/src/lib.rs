@@ -6,6 +6,7 @@ pub mod athena;
 pub mod config;
 pub mod count;
 pub mod decode;
+pub mod decoded;
 pub mod dedup;
 pub mod demo;
 pub mod detect;

@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 
-use crate::decode::{Item, Problem, Sink};
+use crate::decoded::{Item, Problem, Sink};
 
 /// Every column chunk must lie inside the file: negative offsets or sizes make the parquet crate
 /// panic, and ranges past the end would only fail later with a vaguer message.

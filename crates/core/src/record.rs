@@ -95,7 +95,7 @@ pub struct Record {
     pub also: Vec<Origin>,
     /// The detection rules it set off, highest level first (filled by the loader when it is
     /// given rules; see `detect`).
-    pub detections: Vec<Arc<crate::detect::Hit>>,
+    pub detections: Vec<Arc<crate::detect::hit::Hit>>,
 }
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request

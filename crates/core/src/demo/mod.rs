@@ -34,6 +34,8 @@ mod routine;
 mod security_lake;
 pub mod story;
 #[cfg(test)]
+mod story_tests;
+#[cfg(test)]
 mod testlake;
 
 pub use digest::{public_keys_json, PUBLIC_KEYS};
