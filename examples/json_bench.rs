@@ -49,7 +49,7 @@ fn bench(name: &str, text: &str, frames: usize) -> anyhow::Result<()> {
     s.keys(&["z"]);
     {
         let area = terminal.get_frame().area();
-        s.app.prepare(area);
+        view::prepare(&mut s.app, area);
         terminal.draw(|f| view::draw(f, &s.app))?;
     }
     let first = t1.elapsed();
@@ -63,7 +63,7 @@ fn bench(name: &str, text: &str, frames: usize) -> anyhow::Result<()> {
             .on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
         {
             let area = terminal.get_frame().area();
-            s.app.prepare(area);
+            view::prepare(&mut s.app, area);
             terminal.draw(|f| view::draw(f, &s.app))?;
         }
         worst = worst.max(t.elapsed());
@@ -74,7 +74,7 @@ fn bench(name: &str, text: &str, frames: usize) -> anyhow::Result<()> {
     s.keys(&["1", "G", "g", "E"]);
     {
         let area = terminal.get_frame().area();
-        s.app.prepare(area);
+        view::prepare(&mut s.app, area);
         terminal.draw(|f| view::draw(f, &s.app))?;
     }
     let fold = t3.elapsed();

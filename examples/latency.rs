@@ -152,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..50 {
         app.records.cursor = i;
         let area = terminal.get_frame().area();
-        app.prepare(area);
+        trawl::tui::view::prepare(&mut app, area);
         terminal.draw(|f| trawl::tui::view::draw(f, &app))?;
     }
     println!(

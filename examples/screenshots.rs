@@ -127,7 +127,7 @@ fn shoot(s: &mut Session, out: &Path, name: &str, w: u16, h: u16) -> anyhow::Res
     let mut terminal = Terminal::new(TestBackend::new(w, h))?;
     {
         let area = terminal.get_frame().area();
-        s.app.prepare(area);
+        view::prepare(&mut s.app, area);
         terminal.draw(|f| view::draw(f, &s.app))?;
     }
     let buf = terminal.backend().buffer();
@@ -207,7 +207,12 @@ async fn main() -> anyhow::Result<()> {
     s.type_text("level:>=medium");
     s.keys(&["enter"]);
     let high = (0..s.app.records.view.len())
-        .find(|&p| s.app.records.get(p).is_some_and(|r| r.event == "AttachUserPolicy"))
+        .find(|&p| {
+            s.app
+                .records
+                .get(p)
+                .is_some_and(|r| r.event == "AttachUserPolicy")
+        })
         .unwrap_or(0);
     s.app.records.cursor = high;
     s.app.records.moved = true;

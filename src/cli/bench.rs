@@ -301,7 +301,7 @@ async fn screen_pivot(dir: &Path) -> anyhow::Result<ScreenPivot> {
         let t = Instant::now();
         s.app
             .on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
-        s.app.prepare(area);
+        crate::tui::view::prepare(&mut s.app, area);
         terminal.draw(|f| crate::tui::view::draw(f, &s.app))?;
         key_to_frame.push(t.elapsed());
     }

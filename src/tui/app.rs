@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+mod athena;
+mod evidence;
+mod session;
+
 use super::counts::CountView;
 use super::keymap::{Action, Context, Keymap};
 use super::loader::{LoadRequest, Loader};
@@ -961,7 +965,7 @@ impl App {
         if shown == 0 && all > 0 {
             self.message = Some(format!(
                 "the filter leaves none of the {} records: Esc clears it",
-                super::view::thousands(all)
+                crate::text::thousands(all)
             ));
         }
     }
@@ -1164,7 +1168,7 @@ impl App {
             reqs,
             format!(
                 "GuardDuty findings {first} to {newest} ({})",
-                super::view::plural(n, "partition", "partitions")
+                crate::text::plural(n, "partition", "partitions")
             ),
             None,
             false,
@@ -1391,9 +1395,9 @@ impl App {
     }
 
     /// Work done before a frame (not in drawing, which only reads): the throttled rebuild of a
-    /// growing list and pivot, the record pane following the cursor, and the panes' sizes and
-    /// scroll positions for a screen of `area`'s size.
-    pub fn prepare(&mut self, area: ratatui::layout::Rect) {
+    /// growing list and pivot, and the record pane following the cursor (`view::prepare` then
+    /// sets the panes' sizes and scroll positions).
+    pub fn refresh(&mut self) {
         // New rows join the view a few times a second, not on every object.
         if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(200) {
             self.rebuild_records();
@@ -1402,7 +1406,6 @@ impl App {
             f.refresh();
         }
         self.sync_preview();
-        super::view::layout(self, area);
     }
 
     /// The record the user has in hand: the pivot view's row when it is shown, else the list's.

@@ -262,7 +262,10 @@ where
             let size = terminal
                 .size()
                 .map_err(|e| anyhow::anyhow!("reading the screen's size: {e}"))?;
-            app.prepare(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+            view::prepare(
+                app,
+                ratatui::layout::Rect::new(0, 0, size.width, size.height),
+            );
             terminal
                 .draw(|f| view::draw(f, app))
                 .map_err(|e| anyhow::anyhow!("drawing the screen: {e}"))?;
@@ -432,8 +435,10 @@ impl Session {
     /// The screen as text, one line per row, trailing spaces cut.
     pub fn render(&mut self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-        self.app
-            .prepare(ratatui::layout::Rect::new(0, 0, width, height));
+        view::prepare(
+            &mut self.app,
+            ratatui::layout::Rect::new(0, 0, width, height),
+        );
         terminal.draw(|f| view::draw(f, &self.app)).expect("draw");
         buffer_text(terminal.backend().buffer())
     }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::overlay::{centered, window};
+use super::{centered, window};
 use super::{fit, plural, thousands};
 use crate::count::sparkline;
 use crate::escape::for_terminal;

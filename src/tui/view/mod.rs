@@ -11,9 +11,11 @@ mod records;
 mod status;
 
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use super::app::{App, Focus};
+pub use crate::text::{plural, thousands};
 
 pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
@@ -91,6 +93,51 @@ pub fn areas(app: &App, area: Rect) -> Areas {
 }
 
 /// The update step's part of drawing: page sizes and scroll positions for a screen of `area`.
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let [_, mid, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(w),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, r, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(h),
+        Constraint::Fill(1),
+    ])
+    .areas(mid);
+    r
+}
+
+pub(crate) fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
+    let block = Block::bordered()
+        .title(title.to_string())
+        .border_style(app.theme.border(true))
+        .title_style(app.theme.fg(app.theme.c.title));
+    let inner = block.inner(r);
+    // A cell of blank around the window, so no border or letter of the panes behind sits
+    // beside its own (`│0┐`).
+    let margin = Rect {
+        x: r.x.saturating_sub(1),
+        y: r.y.saturating_sub(1),
+        width: r.width + 2,
+        height: r.height + 2,
+    }
+    .intersection(f.area());
+    f.render_widget(Clear, margin);
+    f.render_widget(block, r);
+    inner
+}
+
+/// Before a frame: the state brought up to date (rows arrived, the record under the cursor) and
+/// its sizes and scroll positions set for a screen of `area`'s size; `draw` then only reads.
+pub fn prepare(app: &mut App, area: Rect) {
+    app.refresh();
+    layout(app, area);
+}
+
 pub fn layout(app: &mut App, area: Rect) {
     let a = areas(app, area);
     let inner = |r: Rect| r.height.saturating_sub(2) as usize;
@@ -139,19 +186,6 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 pub use crate::output::human_bytes;
 
-/// `12,345`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Cut to `width` characters with an ellipsis; log text is escaped before it gets here.
 pub fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -175,11 +209,6 @@ pub fn scroll_to(offset: &mut usize, cursor: usize, height: usize) {
     } else if cursor >= *offset + height {
         *offset = cursor + 1 - height;
     }
-}
-
-/// `1 record`, `2 records`: a count with its noun, singular or plural.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 /// Words of `text` laid into lines of at most `width` characters, cut between words (a word

@@ -1,34 +1,17 @@
 //! Windows over the panes: help (rendered from the keymap table), the failures list, the
 //! palette, and the pivot's entity chooser (drawn in pivot.rs).
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::fit;
+use super::{centered, window};
 use crate::escape::for_terminal;
 use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::DEFAULT;
-
-pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    let [_, mid, _] = Layout::horizontal([
-        Constraint::Fill(1),
-        Constraint::Length(w),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
-    let [_, r, _] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(h),
-        Constraint::Fill(1),
-    ])
-    .areas(mid);
-    r
-}
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     match &app.overlay {
@@ -40,26 +23,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Some(Overlay::Athena(_)) => super::pivot::widen(f, area, app),
         _ => {}
     }
-}
-
-pub(super) fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
-    let block = Block::bordered()
-        .title(title.to_string())
-        .border_style(app.theme.border(true))
-        .title_style(app.theme.fg(app.theme.c.title));
-    let inner = block.inner(r);
-    // A cell of blank around the window, so no border or letter of the panes behind sits
-    // beside its own (`│0┐`).
-    let margin = Rect {
-        x: r.x.saturating_sub(1),
-        y: r.y.saturating_sub(1),
-        width: r.width + 2,
-        height: r.height + 2,
-    }
-    .intersection(f.area());
-    f.render_widget(Clear, margin);
-    f.render_widget(block, r);
-    inner
 }
 
 /// The help page: every binding of the table (as the config may have changed it), each section

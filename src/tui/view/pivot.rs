@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::overlay::{centered, window};
 use super::records::{columns, spans_years, table};
+use super::{centered, window};
 use super::{fit, human_bytes, plural, thousands, wrap};
 use crate::entity::Entity;
 use crate::escape::for_terminal;

@@ -10,8 +10,8 @@
 //! gives a record's level from its hits and its GuardDuty severity alike.
 
 mod builtin;
-pub mod hit;
 mod condition;
+pub mod hit;
 mod pattern;
 mod rule;
 mod yaml;
@@ -26,7 +26,6 @@ use crate::record::{Record, RecordKind};
 use rule::{Key, Rule, Skip};
 
 pub use hit::{Hit, Level};
-
 
 /// A rule file that was not loaded, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
