@@ -70,8 +70,9 @@ pub struct Global {
     /// file's name, or a path.
     #[arg(long, global = true)]
     pub theme: Option<String>,
-    /// Objects read at once.
-    #[arg(long, global = true, default_value_t = 8)]
+    /// Objects read at once from S3 (a local folder is read one object per core); folders are
+    /// listed up to four times as many at once (at most 64). Memory bounds both further.
+    #[arg(long, global = true, default_value_t = 32)]
     pub concurrency: usize,
     /// Download every S3 object again instead of using the local cache.
     #[arg(long, global = true)]
@@ -390,7 +391,7 @@ pub async fn load_sources_narrowed(
     narrow: Option<(load::Keep, Option<load::RawFilter>)>,
 ) -> anyhow::Result<Loaded> {
     let sources: Vec<Source> = source::open_all(specs, &global.aws()).await?;
-    let walked = walk::walk(&sources, scope, 16).await;
+    let walked = walk::walk(&sources, scope, walk::list_concurrency(global.concurrency)).await;
     for f in &walked.failures {
         warn(&f.to_string());
     }
@@ -514,7 +515,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let scope = filters.scope()?;
             let sources = expand_workspaces(sources)?;
             let opened = source::open_all(&sources, &global.aws()).await?;
-            let walked = walk::walk(&opened, &scope, 16).await;
+            let walked =
+                walk::walk(&opened, &scope, walk::list_concurrency(global.concurrency)).await;
             for f in &walked.failures {
                 warn(&f.to_string());
             }
