@@ -181,6 +181,14 @@ pub enum Command {
         /// Also print the figures as one JSON line.
         #[arg(long)]
         json: bool,
+        /// An organization's day of N million events instead (accounts x 3 regions x 288
+        /// objects): load time against zcat and zcat | jq, peak memory, bytes per record,
+        /// the pivot, and the screen's first frame and key-to-frame latency while it loads.
+        #[arg(long, value_name = "N", conflicts_with = "quick")]
+        scale: Option<f64>,
+        /// One measurement of --scale, in a process of its own (load or screen).
+        #[arg(long, hide = true, requires = "scale")]
+        child: Option<String>,
     },
     /// Every record that shares ENTITY (an IP, access key, ARN, principal id, account, user).
     Pivot {
@@ -624,10 +632,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Bench {
+            scale: Some(millions),
+            dir,
+            json,
+            child,
+            ..
+        }) => {
+            let dir =
+                dir.unwrap_or_else(|| global.cache_dir().join(format!("bench-scale-{millions}")));
+            if let Some(which) = child {
+                return bench::scale::child(&which, &dir.join("lake")).await;
+            }
+            let report = bench::scale::run(&dir, millions).await?;
+            print!("{}", report.table());
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
+        }
+        Some(Command::Bench {
             quick,
             dir,
             runs,
             json,
+            ..
         }) => {
             let size = if quick { bench::QUICK } else { bench::FULL };
             let dir = dir.unwrap_or_else(|| {
