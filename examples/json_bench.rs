@@ -47,7 +47,7 @@ fn bench(name: &str, text: &str, frames: usize) -> anyhow::Result<()> {
     let t1 = Instant::now();
     // Zooming shows the record: its flat rows are built here.
     s.keys(&["z"]);
-    terminal.draw(|f| view::draw(f, &mut s.app))?;
+    terminal.draw(|f| view::draw(f, &s.app))?;
     let first = t1.elapsed();
     let rows = s.app.preview.doc.len();
 
@@ -57,14 +57,14 @@ fn bench(name: &str, text: &str, frames: usize) -> anyhow::Result<()> {
         let t = Instant::now();
         s.app
             .on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
-        terminal.draw(|f| view::draw(f, &mut s.app))?;
+        terminal.draw(|f| view::draw(f, &s.app))?;
         worst = worst.max(t.elapsed());
     }
     let scrolled = t2.elapsed();
     // Folding everything and jumping to the end are index walks too.
     let t3 = Instant::now();
     s.keys(&["1", "G", "g", "E"]);
-    terminal.draw(|f| view::draw(f, &mut s.app))?;
+    terminal.draw(|f| view::draw(f, &s.app))?;
     let fold = t3.elapsed();
     println!(
         "{name}: {:.1} MB, {rows} rows · open {:.2?} (parse {:.2?}, record {:.2?}, rows+first frame {:.2?}) · \

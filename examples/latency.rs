@@ -151,7 +151,7 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     for i in 0..50 {
         app.records.cursor = i;
-        terminal.draw(|f| trawl::tui::view::draw(f, &mut app))?;
+        terminal.draw(|f| trawl::tui::view::draw(f, &app))?;
     }
     println!(
         "a frame of the loaded screen alone: {:.1?}",

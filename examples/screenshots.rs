@@ -125,7 +125,7 @@ fn svg(buf: &Buffer) -> String {
 
 fn shoot(s: &mut Session, out: &Path, name: &str, w: u16, h: u16) -> anyhow::Result<()> {
     let mut terminal = Terminal::new(TestBackend::new(w, h))?;
-    terminal.draw(|f| view::draw(f, &mut s.app))?;
+    terminal.draw(|f| view::draw(f, &s.app))?;
     let buf = terminal.backend().buffer();
     std::fs::write(out.join(format!("{name}.txt")), buffer_text(buf))?;
     std::fs::write(out.join(format!("{name}.svg")), svg(buf))?;

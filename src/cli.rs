@@ -3,19 +3,22 @@
 //! A SOURCE argument `@NAME` stands for the sources of workspace NAME in the config file.
 
 use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
-use crate::decode::Limits;
+use crate::decode::{Limits, Problem};
 use crate::entity;
 use crate::escape::for_terminal;
-use crate::load::{self, LoadOptions, ObjectResult};
+use crate::load::{self, LoadOptions};
 use crate::output::{self, Format, RecordWriter};
 use crate::pivot;
 use crate::record::{self, Record, RecordKind};
+use crate::scan;
 use crate::scope::{self, Scope};
 use crate::source::{self, AwsOptions, Source};
 use crate::walk;
@@ -47,6 +50,10 @@ pub struct Cli {
     /// read, filter, order, pivot history and bookmarks.
     #[arg(long)]
     pub resume: bool,
+    /// Open the screen straight on a pivot: every record of the sources that names ENTITY (an
+    /// IP pasted from an alert, a key, an ARN, ...).
+    #[arg(long, value_name = "ENTITY")]
+    pub pivot: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -103,6 +110,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "SECS", default_value_t = source::DEFAULT_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// The zone times are shown in on the screen: utc (the default) or local.
+    #[arg(long, global = true, value_parser = ["utc", "local"])]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -274,6 +284,8 @@ impl Global {
             theme: self.theme.clone(),
             concurrency: self.concurrency,
             limits: self.limits(),
+            pivot: None,
+            tz: self.tz.clone(),
         }
     }
 
@@ -398,23 +410,7 @@ pub async fn load_sources_narrowed(
     scope: &Scope,
     narrow: Option<(load::Keep, Option<load::RawFilter>)>,
 ) -> anyhow::Result<Loaded> {
-    let sources: Vec<Source> = source::open_all(specs, &global.aws()).await?;
-    let walked = walk::walk(&sources, scope, walk::list_concurrency(global.concurrency)).await;
-    for f in &walked.failures {
-        warn(&f.to_string());
-    }
-    walked.skipped.iter().for_each(|s| warn(s));
-    for (i, prefix) in &walked.iceberg_tables {
-        warn(&format!(
-            "{}: a Security Lake source version 2 (Iceberg) table: read it through Athena",
-            sources[*i].store.uri(prefix)
-        ));
-    }
-    let objects: Vec<_> = walked
-        .objects
-        .into_iter()
-        .filter(|o| o.has_records())
-        .collect();
+    let (sources, plan) = plan_sources(global, specs, scope).await?;
     let opts = LoadOptions {
         concurrency: global.concurrency,
         limits: global.limits(),
@@ -423,44 +419,114 @@ pub async fn load_sources_narrowed(
         prefilter: narrow.and_then(|n| n.1),
         ..LoadOptions::default()
     };
-    let results = if global.progress {
-        let terminal = std::io::stderr().is_terminal();
-        let mut last = std::time::Instant::now();
-        let results = load::load_all_with(&objects, &opts, |p| {
-            let finished = p.done == p.total;
-            if finished || last.elapsed() >= std::time::Duration::from_millis(250) {
-                last = std::time::Instant::now();
-                // On a terminal one line is redrawn; in a log each report is its own line.
-                if terminal {
-                    eprint!("\r\x1b[2K{}", p.line());
-                } else {
-                    eprintln!("{}", p.line());
-                }
-            }
-        })
-        .await;
-        if terminal {
-            eprintln!();
-        }
-        results
-    } else {
-        load::load_all(&objects, &opts).await
+    let mut gathered = Gathered::new(global, &sources, &plan);
+    load::read_each(plan.objects, &opts, 0, |_, r| {
+        gathered.object(r.uri, r.records, &r.problems, r.complete);
+        ControlFlow::Continue(())
+    })
+    .await;
+    Ok(gathered.finish(sources, plan.failures.len()))
+}
+
+/// Every record that names `target` in scope, read by the pivot scan the screen runs too; with
+/// the credential-issuing events read on the way (for a key's identity chain), apart.
+pub async fn scan_sources(
+    global: &Global,
+    specs: &[String],
+    scope: &Scope,
+    target: &entity::Entity,
+) -> anyhow::Result<(Loaded, Vec<Record>)> {
+    let (sources, plan) = plan_sources(global, specs, scope).await?;
+    let run = scan::Scan {
+        target: target.clone(),
+        scope: scope.clone(),
+        concurrency: global.concurrency,
+        limits: global.limits(),
+        reserved: 0,
+        cancel: Default::default(),
+        rules: None,
     };
-    let mut records = Vec::new();
-    let mut failed_objects = 0;
-    for ObjectResult {
-        uri,
-        records: recs,
-        problems,
-        complete,
-        ..
-    } in results
-    {
-        for p in &problems {
+    let mut gathered = Gathered::new(global, &sources, &plan);
+    let mut issuers = Vec::new();
+    scan::run(&run, plan.objects, |found, _| {
+        issuers.extend(found.issuers);
+        gathered.object(found.uri, found.matches, &found.problems, found.complete);
+        ControlFlow::Continue(())
+    })
+    .await;
+    Ok((gathered.finish(sources, plan.failures.len()), issuers))
+}
+
+/// Opens the sources and lists what the scope holds, warning of what could not be listed.
+async fn plan_sources(
+    global: &Global,
+    specs: &[String],
+    scope: &Scope,
+) -> anyhow::Result<(Vec<Source>, scan::Plan)> {
+    let sources: Vec<Source> = source::open_all(specs, &global.aws()).await?;
+    let plan = scan::plan_with(
+        &sources,
+        scope,
+        None,
+        walk::list_concurrency(global.concurrency),
+    )
+    .await;
+    for f in &plan.failures {
+        warn(&f.to_string());
+    }
+    plan.skipped.iter().for_each(|s| warn(s));
+    for (i, prefix) in &plan.iceberg_tables {
+        warn(&format!(
+            "{}: a Security Lake source version 2 (Iceberg) table: read it through Athena",
+            sources[*i].store.uri(prefix)
+        ));
+    }
+    Ok((sources, plan))
+}
+
+/// The records of a load as objects finish, every problem warned of, and the progress line
+/// (`--progress`) kept up to date.
+struct Gathered {
+    records: Vec<Record>,
+    failed_objects: usize,
+    progress: Option<load::Progress>,
+    started: std::time::Instant,
+    last: std::time::Instant,
+    terminal: bool,
+    objects: usize,
+    /// The stores read, and the requests they had sent before the load (for the progress line).
+    stores: Vec<Arc<dyn source::Store>>,
+    sent_before: u64,
+}
+
+impl Gathered {
+    fn new(global: &Global, sources: &[Source], plan: &scan::Plan) -> Gathered {
+        let stores = source::distinct_stores(sources.iter().map(|s| &s.store));
+        let sent_before = source::requests_of(&stores);
+        let progress = global.progress.then(|| load::Progress {
+            total: plan.objects.len(),
+            total_bytes: plan.bytes,
+            ..load::Progress::default()
+        });
+        Gathered {
+            records: Vec::new(),
+            failed_objects: 0,
+            progress,
+            started: std::time::Instant::now(),
+            last: std::time::Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            objects: plan.objects.len(),
+            stores,
+            sent_before,
+        }
+    }
+
+    fn object(&mut self, uri: Arc<str>, recs: Vec<Record>, problems: &[Problem], complete: bool) {
+        for p in problems {
             warn(&format!("{uri}: {p}"));
         }
         if !complete {
-            failed_objects += 1;
+            self.failed_objects += 1;
             if !recs.is_empty() {
                 warn(&format!(
                     "{uri}: incomplete: only the {} records before the failure were read",
@@ -468,17 +534,41 @@ pub async fn load_sources_narrowed(
                 ));
             }
         }
-        records.extend(recs);
+        if let Some(p) = &mut self.progress {
+            p.done += 1;
+            p.records += recs.len();
+            p.failed += usize::from(!complete);
+            p.requests = source::requests_of(&self.stores) - self.sent_before;
+            p.elapsed = self.started.elapsed();
+            p.bytes = (p.total_bytes as f64 * p.done as f64 / p.total.max(1) as f64) as u64;
+            let finished = p.done == p.total;
+            if finished || self.last.elapsed() >= std::time::Duration::from_millis(250) {
+                self.last = std::time::Instant::now();
+                // On a terminal one line is redrawn; in a log each report is its own line.
+                if self.terminal {
+                    eprint!("\r\x1b[2K{}", p.line());
+                } else {
+                    eprintln!("{}", p.line());
+                }
+            }
+        }
+        self.records.extend(recs);
     }
-    crate::dedup::dedup(&mut records);
-    record::sort_timeline(&mut records);
-    Ok(Loaded {
-        records,
-        sources,
-        failed_objects,
-        failed_listings: walked.failures.len(),
-        objects: objects.len(),
-    })
+
+    fn finish(mut self, sources: Vec<Source>, failed_listings: usize) -> Loaded {
+        if self.progress.is_some() && self.terminal {
+            eprintln!();
+        }
+        crate::dedup::dedup(&mut self.records);
+        record::sort_timeline(&mut self.records);
+        Loaded {
+            records: self.records,
+            sources,
+            failed_objects: self.failed_objects,
+            failed_listings,
+            objects: self.objects,
+        }
+    }
 }
 
 pub(crate) fn print_records(records: &[Record], format: Option<Format>) -> anyhow::Result<()> {
@@ -577,12 +667,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             };
             let sources = expand_workspaces(args)?;
-            let narrow = pivot::load_filters(&target);
-            let mut loaded =
-                load_sources_narrowed(&global, &sources, &filters.scope()?, Some(narrow)).await?;
-            if target.kind == entity::EntityKind::Key {
-                // The chain is read from everything loaded, not only from what shares the key.
-                let chain = pivot::identity_chain(&loaded.records, &target.value);
+            let (mut loaded, issuers) =
+                scan_sources(&global, &sources, &filters.scope()?, &target).await?;
+            if scan::gathers_chain(&target) {
+                // The chain is read from the events that hand out keys, not only from those
+                // that share the key.
+                let mut events: Vec<Record> = loaded.records.clone();
+                events.extend(issuers);
+                let chain = pivot::identity_chain(&events, &target.value);
                 if !chain.is_empty() {
                     eprintln!("identity chain:");
                     for link in &chain {
@@ -590,16 +682,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
-            let index = pivot::PivotIndex::build(&loaded.records);
-            let hits: std::collections::HashSet<u32> =
-                index.lookup(&target).iter().copied().collect();
-            loaded.records = std::mem::take(&mut loaded.records)
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| hits.contains(&(*i as u32)))
-                .map(|(_, r)| r)
-                .filter(|r| query.as_ref().is_none_or(|q| q.matches(r)))
-                .collect();
+            loaded
+                .records
+                .retain(|r| query.as_ref().is_none_or(|q| q.matches(r)));
             print_records(&loaded.records, format)?;
             incomplete(&loaded)
         }
@@ -693,7 +778,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => {
             let sources = expand_workspaces(cli.sources)?;
-            crate::tui::run(global.screen(sources, cli.resume)).await
+            let mut options = global.screen(sources, cli.resume);
+            options.pivot = cli.pivot;
+            crate::tui::run(options).await
         }
     }
 }

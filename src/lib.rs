@@ -4,8 +4,8 @@
 
 pub use trawl_core::{
     athena, config, count, decode, dedup, demo, detect, entity, escape, evidence, identity, layout,
-    load, parquet_guard, parquet_json, pivot, private_file, query, record, scope, source, text,
-    verify, walk,
+    load, parquet_guard, parquet_json, pivot, private_file, query, record, scan, scope, source,
+    text, verify, walk,
 };
 
 pub mod cli;

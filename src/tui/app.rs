@@ -1,22 +1,29 @@
-//! The screen's state and how it changes: a key goes to the overlay that is open, else to the
-//! action's owner (the pane with focus for movement); a [`Msg`] from the background goes to the part
-//! of the state it answers. Nothing here awaits anything.
+//! The screen's state and how it changes. A key goes through the keymap for where it is pressed
+//! (a window over the panes, else the pane with focus) and becomes an action; a [`Msg`] from the
+//! background goes to the part of the state it answers. Each pane acts on its own actions (the
+//! tree, the list, the pivot, the record); what crosses panes (loads, scans, focus) is done here.
+//! Nothing here awaits anything, and nothing here draws.
 
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::keymap::{Action, Keymap};
+use super::counts::CountView;
+use super::keymap::{Action, Context, Keymap};
 use super::loader::{LoadRequest, Loader};
 use super::msg::{LoadGen, Msg};
 use super::palette::{Palette, Target};
-use super::pivot_view::{Chooser, Pivots};
+use super::pivot_view::{Chooser, Pivots, Scanning, Stage};
 use super::preview::{osc52, CopyWhat, Preview, OSC52_LIMIT};
-use super::records::Records;
+use super::records::{Records, SortKey};
 use super::theme::Theme;
 use super::tree::{Need, Tree};
+use crate::entity::Entity;
+use crate::query::{Query, QueryError};
+use crate::record::Record;
+use crate::scope::Scope;
 use crate::source::Source;
-use crate::walk::{LsRow, ObjectRef};
+use crate::walk::LsRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -45,12 +52,16 @@ pub enum Overlay {
     Palette(Palette),
     /// The entities of the selected record, to pivot on one.
     Chooser(Chooser),
+    /// Top values of a column of the list or pivot.
+    Counts(CountView),
     /// The pivot widened to Athena: window, estimate, confirmation, progress.
     Athena(super::widen::Widen),
     Input {
         kind: InputKind,
         text: String,
         before: String,
+        /// What is wrong with the text, and where (shown under it).
+        error: Option<QueryError>,
     },
 }
 
@@ -63,12 +74,13 @@ pub struct Failure {
     pub fatal: bool,
 }
 
-/// The load feeding the record pane.
+/// The load feeding the list.
 pub struct LoadState {
     pub gen: LoadGen,
-    /// The tree node being read, which learns its object count and size from the plan.
-    pub node: usize,
-    pub req: LoadRequest,
+    /// The tree node read last, which learns its object count and size from the plan.
+    pub node: Option<usize>,
+    /// Every partition or object the list holds, in the order they were read.
+    pub reqs: Vec<LoadRequest>,
     pub label: String,
     pub planned: Option<(usize, u64)>,
     pub objects_done: usize,
@@ -78,6 +90,78 @@ pub struct LoadState {
     pub started: Instant,
     pub done: bool,
     pub cancelled: bool,
+}
+
+/// How times are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    #[default]
+    Utc,
+    Local,
+}
+
+impl Zone {
+    pub fn parse(s: &str) -> Option<Zone> {
+        match s {
+            "utc" | "UTC" => Some(Zone::Utc),
+            "local" => Some(Zone::Local),
+            _ => None,
+        }
+    }
+
+    /// `UTC`, or the local offset (`+02:00`).
+    pub fn label(self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Local => chrono::Local::now().format("%:z").to_string(),
+        }
+    }
+
+    /// `t` in this zone, as `format` writes it.
+    pub fn format(self, t: &chrono::DateTime<chrono::Utc>, format: &str) -> String {
+        match self {
+            Zone::Utc => t.format(format).to_string(),
+            Zone::Local => t.with_timezone(&chrono::Local).format(format).to_string(),
+        }
+    }
+}
+
+/// Settings the screen reads from the command line and the config file.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How far either side of a record a pivot scans.
+    pub around: chrono::Duration,
+    /// Bytes a scan reads without asking.
+    pub scan_budget: u64,
+    pub zone: Zone,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            around: chrono::Duration::hours(24),
+            scan_budget: crate::config::DEFAULT_SCAN_BUDGET,
+            zone: Zone::Utc,
+        }
+    }
+}
+
+/// Page sizes of the panes, set from the screen's size before each frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Pages {
+    pub tree: usize,
+    pub records: usize,
+    pub preview: usize,
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        Pages {
+            tree: 10,
+            records: 10,
+            preview: 10,
+        }
+    }
 }
 
 pub struct App {
@@ -104,9 +188,8 @@ pub struct App {
     pub dirty: bool,
     /// Advances every tick while work runs, for spinners.
     pub tick: usize,
-    /// Rows of the tree and record panes at the last draw, for paging.
-    pub tree_page: usize,
-    pub records_page: usize,
+    /// Rows of the panes at the last layout, for paging.
+    pub pages: Pages,
     last_rebuild: Instant,
     /// What the listing said of every object read (ETag, size, time), for evidence export.
     pub objects: crate::evidence::Objects,
@@ -117,6 +200,13 @@ pub struct App {
     pub athena: super::widen::AthenaSide,
     /// Where the session is saved for `--resume` (none in tests that do not ask).
     pub resume: Option<super::resume::Resume>,
+    pub settings: Settings,
+    /// A folder the tree's cursor rests on, listed for its size once it has rested a moment.
+    measure: Option<(usize, Instant)>,
+    /// Until the user reads something: open on the newest findings once the index is in.
+    pub start_at_alerts: bool,
+    /// Who is behind the record shown: its actor's identity chain back to its start, in a line.
+    pub who: Option<String>,
 }
 
 impl App {
@@ -143,14 +233,17 @@ impl App {
             out: Vec::new(),
             dirty: true,
             tick: 0,
-            tree_page: 10,
-            records_page: 10,
+            pages: Pages::default(),
             last_rebuild: Instant::now(),
             objects: Default::default(),
             bookmarks: Default::default(),
             export_dir: std::path::PathBuf::from("."),
             athena: Default::default(),
             resume: None,
+            settings: Settings::default(),
+            measure: None,
+            start_at_alerts: false,
+            who: None,
         };
         // Open every source's first level, as a file manager shows its roots.
         for i in 0..app.tree.nodes.len() {
@@ -162,12 +255,21 @@ impl App {
         app
     }
 
+    /// Opens on the alert: once the partition index is in, the newest day of findings of every
+    /// GuardDuty source is read, highest severity first (unless the user read something first).
+    pub fn open_at_alerts(&mut self) {
+        self.start_at_alerts = true;
+        self.start_index();
+    }
+
     /// Whether background work this screen waits for is still running.
     pub fn busy(&self) -> bool {
         matches!(self.overlay, Some(Overlay::Athena(ref w)) if !matches!(w.stage, super::widen::Stage::Window(_) | super::widen::Stage::Confirm(..)))
             || self.indexing
             || self.reveal.is_some()
+            || self.measure.is_some()
             || self.load.as_ref().is_some_and(|l| !l.done)
+            || self.pivots.busy()
             || self
                 .tree
                 .nodes
@@ -188,36 +290,74 @@ impl App {
 
     // ---- keys -------------------------------------------------------------------------------
 
+    /// Where a key is pressed now.
+    fn context(&self) -> Context {
+        match &self.overlay {
+            Some(Overlay::Input { .. } | Overlay::Palette(_)) => Context::Prompt,
+            Some(Overlay::Athena(w)) => w.context(),
+            Some(_) => Context::Window,
+            None if self.preview.pending_copy => Context::Copy,
+            None if self.pivots.current().is_some_and(|f| {
+                matches!(
+                    f.scan.as_ref().map(|s| &s.stage),
+                    Some(Stage::Asking { .. })
+                )
+            }) && self.focus == Focus::Records =>
+            {
+                Context::Question
+            }
+            None if self.focus == Focus::Preview => Context::Record,
+            None => Context::Pane,
+        }
+    }
+
     pub fn on_key(&mut self, ev: KeyEvent) {
         self.dirty = true;
         if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
             return;
         }
+        let ctx = self.context();
+        // In a prompt, what types a character is text; the keymap speaks for the other keys.
+        let typed = match ev.code {
+            KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => Some(c),
+            _ => None,
+        };
+        let action = match (ctx, typed) {
+            (Context::Prompt, Some(_)) => None,
+            _ => self.keymap.action_in(&ev, ctx),
+        };
         if self.overlay.is_some() {
-            self.overlay_key(ev);
+            self.overlay_key(action, typed);
             return;
         }
         self.message = None;
-        if self.preview.pending_copy {
+        if ctx == Context::Copy {
             self.preview.pending_copy = false;
-            let what = match ev.code {
-                KeyCode::Char('y') => CopyWhat::Value,
-                KeyCode::Char('p') => CopyWhat::PathDot,
-                KeyCode::Char('q') => CopyWhat::PathJq,
-                KeyCode::Char('r') => CopyWhat::Record,
+            let what = match action {
+                Some(Action::CopyValue) => CopyWhat::Value,
+                Some(Action::CopyPath) => CopyWhat::PathDot,
+                Some(Action::CopyJqPath) => CopyWhat::PathJq,
+                Some(Action::CopyRecord) => CopyWhat::Record,
                 _ => return,
             };
             self.copy(what);
             return;
         }
+        if ctx == Context::Question {
+            match action {
+                Some(Action::Confirm) => return self.scan_go(),
+                Some(Action::Deny | Action::Back) => return self.stop_scan(),
+                _ => {}
+            }
+        }
         // Keys in the record pane act on the record the list shows now, drawn or not.
         self.sync_preview();
-        match self.keymap.action_in(&ev, self.focus == Focus::Preview) {
+        match action {
             Some(action) => self.act(action),
             // Digits fold the record to that depth (a family of keys, so not in the table).
             None => {
-                if let (Focus::Preview, KeyCode::Char(c @ '1'..='9')) = (self.focus, ev.code) {
+                if let (Focus::Preview, Some(c @ '1'..='9')) = (self.focus, typed) {
                     self.preview.fold_to(c as u16 - '0' as u16);
                 }
             }
@@ -226,10 +366,9 @@ impl App {
 
     /// Puts the text on the terminal's clipboard (OSC 52), or in a file when it is too big for it.
     fn copy(&mut self, what: CopyWhat) {
-        let text = self.selected_index().and_then(|i| {
-            self.preview
-                .copy_text(what, &self.records.rows[i].rec.value())
-        });
+        let text = self
+            .selected()
+            .and_then(|r| self.preview.copy_text(what, &r.value()));
         let Some(text) = text else {
             self.message = Some("nothing to copy: no record is shown".into());
             return;
@@ -245,21 +384,20 @@ impl App {
             self.message = Some(format!("copied {name} ({} bytes)", text.len()));
             return;
         }
-        // A private file in the user's own folder: never a predictable name in a shared /tmp.
-        let dir = crate::private_file::runtime_dir().unwrap_or_else(std::env::temp_dir);
-        let file = format!("trawl-copy-{}.txt", std::process::id());
-        let path = dir.join(&file);
+        // The copy is evidence: a file of the owner's only, created new, never through a link.
+        let name_of = format!("trawl-copy-{}.txt", std::process::id());
+        let dir = crate::private_file::runtime_dir();
         self.message = Some(
-            match crate::private_file::write_private(&dir, &file, text.as_bytes()) {
-                Ok(_) => format!(
+            match dir
+                .ok_or_else(|| std::io::Error::other("no private folder (XDG_RUNTIME_DIR, HOME)"))
+                .and_then(|d| crate::private_file::write_private(&d, &name_of, text.as_bytes()))
+            {
+                Ok(path) => format!(
                     "{name} is too big for the terminal's clipboard ({} bytes): written to {}",
                     text.len(),
                     path.display()
                 ),
-                Err(e) => format!(
-                    "{name} is too big for the terminal's clipboard, and {}: {e}",
-                    path.display()
-                ),
+                Err(e) => format!("{name} is too big for the terminal's clipboard, and {e}"),
             },
         );
     }
@@ -272,27 +410,26 @@ impl App {
             Action::Failures => self.overlay = Some(Overlay::Failures { scroll: 0 }),
             Action::Palette => self.open_palette(),
             Action::Filter => {
-                let text = self.records.filter_text.clone();
-                self.overlay = Some(Overlay::Input {
-                    kind: InputKind::Filter,
-                    before: text.clone(),
-                    text,
-                });
+                let text = match self.pivots.current() {
+                    Some(f) => f.filter_text.clone(),
+                    None => self.records.filter_text.clone(),
+                };
+                self.prompt(InputKind::Filter, text.clone(), text);
             }
             Action::Find if self.focus == Focus::Preview => {
                 // A new search starts empty (n/N repeat the last one).
-                self.overlay = Some(Overlay::Input {
-                    kind: InputKind::FindInRecord,
-                    before: self.preview.search.clone(),
-                    text: String::new(),
-                });
+                self.prompt(
+                    InputKind::FindInRecord,
+                    String::new(),
+                    self.preview.search.clone(),
+                );
             }
             Action::Find => {
-                self.overlay = Some(Overlay::Input {
-                    kind: InputKind::Find,
-                    before: self.records.find_text.clone(),
-                    text: String::new(),
-                });
+                let before = match self.pivots.current() {
+                    Some(f) => f.find_text.clone(),
+                    None => self.records.find_text.clone(),
+                };
+                self.prompt(InputKind::Find, String::new(), before);
             }
             Action::FindNext | Action::FindPrev if self.focus == Focus::Preview => {
                 if !self.preview.find(action == Action::FindNext) {
@@ -308,22 +445,25 @@ impl App {
             Action::SortReverse => self.records.toggle_reverse(),
             Action::NextPane => self.focus = next_focus(self.focus, true),
             Action::PrevPane => self.focus = next_focus(self.focus, false),
-            Action::Read => {
+            Action::Read | Action::ReadAdd => {
                 if let Some(i) = self.tree.selected() {
-                    self.start_load(i);
+                    self.start_load(i, action == Action::ReadAdd);
                     self.focus = Focus::Records;
                 }
             }
             Action::Back if self.load.as_ref().is_some_and(|l| !l.done) => self.cancel_load(),
+            Action::Back if self.pivots.current().is_some_and(|f| f.scanning()) => self.stop_scan(),
             Action::Pivot => self.open_chooser(),
+            Action::Widen => self.widen_scan(),
+            Action::Count => self.open_counts(),
             Action::Export => self.ask_export(),
             Action::Athena => self.open_widen(),
             Action::Bookmark => self.toggle_bookmark(),
             Action::NextBookmark => self.next_bookmark(),
             Action::PivotBack | Action::PivotForward => {
                 if self.pivots.walk(action == Action::PivotForward) {
-                    self.pivots.refresh(&self.records);
                     self.focus = Focus::Records;
+                    self.scan_if_new();
                 } else if self.pivots.history.is_empty() {
                     self.message =
                         Some("no pivot yet: p on a record pivots on its entities".into());
@@ -339,15 +479,30 @@ impl App {
         }
     }
 
+    fn prompt(&mut self, kind: InputKind, text: String, before: String) {
+        self.overlay = Some(Overlay::Input {
+            kind,
+            text,
+            before,
+            error: None,
+        });
+    }
+
     fn find(&mut self, forward: bool) {
-        // Find walks the plain list: it is shown, not moved behind the pivot view.
-        self.pivots.active = false;
-        match self.records.find(forward) {
+        let (found, text) = match self.pivots.current_mut() {
+            // Inside a pivot, find walks the pivot.
+            Some(f) => (
+                f.find(forward).map_err(|e| e.to_string()),
+                f.find_text.clone(),
+            ),
+            None => (self.records.find(forward), self.records.find_text.clone()),
+        };
+        match found {
             Ok(true) => {}
-            Ok(false) if self.records.find_text.is_empty() => {
+            Ok(false) if text.is_empty() => {
                 self.message = Some("nothing to find: press / first".into())
             }
-            Ok(false) => self.message = Some(format!("not found: {}", self.records.find_text)),
+            Ok(false) => self.message = Some(format!("not found: {text}")),
             Err(e) => self.message = Some(e),
         }
     }
@@ -363,7 +518,7 @@ impl App {
     }
 
     fn tree_action(&mut self, action: Action) {
-        let page = (self.tree_page / 2).max(1) as isize;
+        let page = (self.pages.tree / 2).max(1) as isize;
         let Some(sel) = self.tree.selected() else {
             return;
         };
@@ -374,6 +529,11 @@ impl App {
             Action::Bottom => self.tree.move_by(isize::MAX / 2),
             Action::PageDown => self.tree.move_by(page),
             Action::PageUp => self.tree.move_by(-page),
+            Action::Open if self.tree.node(sel).is_day() || !self.tree.node(sel).is_folder() => {
+                // Enter on a day or an object reads it; moving over it never does.
+                self.start_load(sel, false);
+                self.focus = Focus::Records;
+            }
             Action::Right | Action::Open => {
                 let node = self.tree.node(sel);
                 if !node.is_folder() {
@@ -403,7 +563,7 @@ impl App {
     }
 
     fn records_action(&mut self, action: Action) {
-        let page = (self.records_page / 2).max(1) as isize;
+        let page = (self.pages.records / 2).max(1) as isize;
         if let Some(f) = self.pivots.current_mut() {
             match action {
                 Action::Down => f.move_by(1),
@@ -413,6 +573,9 @@ impl App {
                 Action::PageDown => f.move_by(page),
                 Action::PageUp => f.move_by(-page),
                 Action::Right | Action::Open => self.focus = Focus::Preview,
+                Action::Back if !f.filter_text.is_empty() => {
+                    let _ = f.set_filter("");
+                }
                 // Esc leaves the pivot view for the plain list; the history stays for `[`/`]`.
                 Action::Back => self.pivots.active = false,
                 Action::Left => self.focus = Focus::Tree,
@@ -437,7 +600,7 @@ impl App {
     }
 
     fn preview_action(&mut self, action: Action) {
-        let page = (self.preview.page / 2).max(1);
+        let page = (self.pages.preview / 2).max(1);
         let p = &mut self.preview;
         if p.is_empty() {
             if matches!(action, Action::Left | Action::Back) {
@@ -470,14 +633,14 @@ impl App {
         }
     }
 
-    fn overlay_key(&mut self, ev: KeyEvent) {
+    fn overlay_key(&mut self, action: Option<Action>, typed: Option<char>) {
         let Some(overlay) = self.overlay.take() else {
             return;
         };
         self.overlay = match overlay {
             Overlay::Help { scroll } | Overlay::Failures { scroll } => {
                 let help = matches!(overlay, Overlay::Help { .. });
-                let scroll = match self.keymap.action(&ev) {
+                let scroll = match action {
                     Some(Action::Down) => Some(scroll + 1),
                     Some(Action::Up) => Some(scroll.saturating_sub(1)),
                     Some(Action::PageDown) => Some(scroll + 10),
@@ -493,35 +656,40 @@ impl App {
                     }
                 })
             }
-            Overlay::Palette(p) => self.palette_key(p, ev),
-            Overlay::Chooser(c) => self.chooser_key(c, ev),
-            Overlay::Athena(w) => self.widen_key(w, ev),
-            Overlay::Input { kind, text, before } => self.input_key(kind, text, before, ev),
+            Overlay::Palette(p) => self.palette_key(p, action, typed),
+            Overlay::Chooser(c) => self.chooser_key(c, action),
+            Overlay::Counts(c) => self.counts_key(c, action),
+            Overlay::Athena(w) => self.widen_key(w, action, typed),
+            Overlay::Input {
+                kind,
+                text,
+                before,
+                error,
+            } => self.input_key(kind, text, before, error, action, typed),
         };
     }
 
-    /// `p`: the entities of the record shown, with how many loaded records share each.
+    /// `p`: the entities of the record shown, with how many records of the list share each.
     fn open_chooser(&mut self) {
-        let Some(i) = self.selected_index() else {
+        let Some(rec) = self.selected().cloned() else {
             self.message = Some("nothing to pivot on: no record is selected".into());
             return;
         };
-        match self.pivots.chooser(&self.records, i) {
+        match self.pivots.chooser(&self.records, &rec) {
             Some(c) => self.overlay = Some(Overlay::Chooser(c)),
             None => self.message = Some("this record names no IP, key or principal".into()),
         }
     }
 
-    fn chooser_key(&mut self, mut c: Chooser, ev: KeyEvent) -> Option<Overlay> {
-        match self.keymap.action(&ev) {
+    fn chooser_key(&mut self, mut c: Chooser, action: Option<Action>) -> Option<Overlay> {
+        match action {
             Some(Action::Down) => c.cursor = (c.cursor + 1).min(c.items.len().saturating_sub(1)),
             Some(Action::Up) => c.cursor = c.cursor.saturating_sub(1),
             Some(Action::Top) => c.cursor = 0,
             Some(Action::Bottom) => c.cursor = c.items.len().saturating_sub(1),
-            Some(Action::Open | Action::Right) => {
+            Some(Action::Open | Action::Right | Action::Pivot) => {
                 let target = c.items.get(c.cursor)?.0.clone();
-                self.pivots.open(&self.records, target);
-                self.focus = Focus::Records;
+                self.pivot_on(target, c.center);
                 return None;
             }
             Some(Action::Back | Action::Quit) => return None,
@@ -530,19 +698,116 @@ impl App {
         Some(Overlay::Chooser(c))
     }
 
+    /// Opens a pivot on `target` and starts its scan of every opened source: `around` either
+    /// side of `center`, or everything the sources hold when there is no centre.
+    pub fn pivot_on(&mut self, target: Entity, center: Option<chrono::DateTime<chrono::Utc>>) {
+        let around = self.settings.around;
+        self.pivots.open(&self.records, target, center, around);
+        self.focus = Focus::Records;
+        self.start_scan();
+    }
+
+    /// Starts (or starts again, wider) the scan of the current pivot.
+    fn start_scan(&mut self) {
+        let gen = self.pivots.next_gen();
+        let budget = self.settings.scan_budget;
+        let Some(f) = self.pivots.current_mut() else {
+            return;
+        };
+        if let Some(old) = &f.scan {
+            old.cancel.cancel();
+        }
+        let scope = Scope {
+            since: f.window.map(|w| w.0),
+            until: f.window.map(|w| w.1),
+            ..Scope::default()
+        };
+        let (cancel, go) = self
+            .loader
+            .scan(gen, f.target.clone(), scope, f.center, budget);
+        f.scan = Some(Scanning {
+            gen,
+            stage: Stage::Planning,
+            progress: Default::default(),
+            started: Instant::now(),
+            planned: None,
+            unlisted: 0,
+            cancel,
+            go: Some(go),
+        });
+    }
+
+    /// A pivot shown that never scanned (one restored from a saved session) scans now.
+    pub(super) fn scan_if_new(&mut self) {
+        if self.pivots.current().is_some_and(|f| f.scan.is_none()) {
+            self.start_scan();
+        }
+    }
+
+    /// `y` to a scan above the budget: read it.
+    fn scan_go(&mut self) {
+        if let Some(s) = self.pivots.current_mut().and_then(|f| f.scan.as_mut()) {
+            if let Some(go) = s.go.take() {
+                let _ = go.send(());
+            }
+            s.stage = Stage::Running;
+            s.started = Instant::now();
+        }
+    }
+
+    /// Esc during a scan: it stops, and what it found stays.
+    fn stop_scan(&mut self) {
+        if let Some(s) = self.pivots.current_mut().and_then(|f| f.scan.as_mut()) {
+            s.cancel.cancel();
+            s.go = None;
+            s.stage = Stage::Stopped;
+            self.message = Some("scan stopped: what it found is shown (w scans wider)".into());
+        }
+    }
+
+    /// `w`: the pivot's window twice as wide either way, scanned again (what was found stays).
+    fn widen_scan(&mut self) {
+        let Some(f) = self.pivots.current_mut() else {
+            self.message = Some("w widens a pivot's scan: p on a record pivots first".into());
+            return;
+        };
+        if f.center.is_none() {
+            self.message = Some("this pivot already reads everything the sources hold".into());
+            return;
+        }
+        f.widen();
+        self.start_scan();
+    }
+
     fn open_palette(&mut self) {
+        self.start_index();
+        self.overlay = Some(Overlay::Palette(Palette::new(
+            self.index.as_deref(),
+            &self.keymap,
+        )));
+    }
+
+    fn start_index(&mut self) {
         if self.index.is_none() && !self.indexing {
             self.indexing = true;
             self.loader.index();
         }
-        self.overlay = Some(Overlay::Palette(Palette::new(self.index.as_deref())));
     }
 
-    fn palette_key(&mut self, mut p: Palette, ev: KeyEvent) -> Option<Overlay> {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        match ev.code {
-            KeyCode::Esc => return None,
-            KeyCode::Enter => {
+    fn palette_key(
+        &mut self,
+        mut p: Palette,
+        action: Option<Action>,
+        typed: Option<char>,
+    ) -> Option<Overlay> {
+        if let Some(c) = typed {
+            p.input.push(c);
+            p.refresh();
+            return Some(Overlay::Palette(p));
+        }
+        match action {
+            Some(Action::Back) => return None,
+            Some(Action::Open) => {
                 let target = p.selected().map(|i| i.target.clone());
                 match target {
                     Some(Target::Action(a)) => self.act(a),
@@ -552,20 +817,16 @@ impl App {
                 // An action may have opened its own overlay (help, filter).
                 return self.overlay.take();
             }
-            KeyCode::Down | KeyCode::Tab => {
+            Some(Action::NextItem | Action::Down) => {
                 p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1))
             }
-            KeyCode::Char('n') if ctrl => {
-                p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1))
-            }
-            KeyCode::Up | KeyCode::BackTab => p.cursor = p.cursor.saturating_sub(1),
-            KeyCode::Char('p') if ctrl => p.cursor = p.cursor.saturating_sub(1),
-            KeyCode::Backspace => {
+            Some(Action::PrevItem | Action::Up) => p.cursor = p.cursor.saturating_sub(1),
+            Some(Action::DeleteChar) => {
                 p.input.pop();
                 p.refresh();
             }
-            KeyCode::Char(c) if !ctrl => {
-                p.input.push(c);
+            Some(Action::ClearInput) => {
+                p.input.clear();
                 p.refresh();
             }
             _ => {}
@@ -578,27 +839,42 @@ impl App {
         kind: InputKind,
         mut text: String,
         before: String,
-        ev: KeyEvent,
+        error: Option<QueryError>,
+        action: Option<Action>,
+        typed: Option<char>,
     ) -> Option<Overlay> {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        match ev.code {
-            KeyCode::Esc => {
+        let query = matches!(kind, InputKind::Filter | InputKind::Find);
+        match (typed, action) {
+            (Some(c), _) => text.push(c),
+            (None, Some(Action::Back)) => {
                 if kind == InputKind::Filter {
-                    let _ = self.records.set_filter(&before);
+                    self.apply_filter(&before);
                 }
                 return None;
             }
-            KeyCode::Enter => {
+            (None, Some(Action::Open)) => {
+                if query {
+                    if let Err(e) = Query::parse(&text) {
+                        // Said where it was typed; the prompt stays open to mend it.
+                        return Some(Overlay::Input {
+                            kind,
+                            text,
+                            before,
+                            error: Some(e),
+                        });
+                    }
+                }
                 match kind {
                     InputKind::Filter => {
-                        if let Err(e) = self.records.set_filter(&text) {
-                            self.message = Some(e);
-                            return Some(Overlay::Input { kind, text, before });
-                        }
+                        self.apply_filter(&text);
                         self.focus = Focus::Records;
+                        self.say_when_empty();
                     }
                     InputKind::Find => {
-                        self.records.find_text = text;
+                        match self.pivots.current_mut() {
+                            Some(f) => f.find_text = text,
+                            None => self.records.find_text = text,
+                        }
                         self.focus = Focus::Records;
                         self.find(true);
                     }
@@ -606,7 +882,12 @@ impl App {
                     InputKind::FindInRecord => {
                         if let Err(e) = self.preview.set_search(&text) {
                             self.message = Some(e);
-                            return Some(Overlay::Input { kind, text, before });
+                            return Some(Overlay::Input {
+                                kind,
+                                text,
+                                before,
+                                error,
+                            });
                         }
                         if !self.preview.find(true) && !text.is_empty() {
                             self.message = Some(format!("not in this record: {text}"));
@@ -615,67 +896,176 @@ impl App {
                 }
                 return None;
             }
-            KeyCode::Backspace => {
+            (None, Some(Action::DeleteChar)) => {
                 text.pop();
             }
-            KeyCode::Char('u') if ctrl => text.clear(),
-            KeyCode::Char(c) if !ctrl => text.push(c),
-            _ => return Some(Overlay::Input { kind, text, before }),
+            (None, Some(Action::ClearInput)) => text.clear(),
+            _ => {
+                return Some(Overlay::Input {
+                    kind,
+                    text,
+                    before,
+                    error,
+                })
+            }
         }
         // The filter follows the typing; a half-typed `sev:>` is not an error yet.
-        if kind == InputKind::Filter {
-            self.message = self.records.set_filter(&text).err();
+        let mut error = None;
+        if query {
+            match Query::parse(&text) {
+                Ok(_) if kind == InputKind::Filter => self.apply_filter(&text),
+                Ok(_) => {}
+                Err(e) => error = Some(e),
+            }
         }
-        Some(Overlay::Input { kind, text, before })
+        Some(Overlay::Input {
+            kind,
+            text,
+            before,
+            error,
+        })
+    }
+
+    /// Filters what the record pane shows: the pivot inside a pivot, else the list.
+    fn apply_filter(&mut self, text: &str) {
+        match self.pivots.current_mut() {
+            Some(f) => {
+                let _ = f.set_filter(text);
+            }
+            None => {
+                let _ = self.records.set_filter(text);
+            }
+        }
+    }
+
+    /// A filter that leaves nothing says so, and how to get the records back.
+    fn say_when_empty(&mut self) {
+        let (shown, all) = match self.pivots.current() {
+            Some(f) => (f.rows.len(), f.records.len()),
+            None => (self.records.view.len(), self.records.rows.len()),
+        };
+        if shown == 0 && all > 0 {
+            self.message = Some(format!(
+                "the filter leaves none of the {} records: Esc clears it",
+                super::view::thousands(all)
+            ));
+        }
+    }
+
+    // ---- counts -------------------------------------------------------------------------------
+
+    /// `t`: top values of a column over what the record pane shows.
+    fn open_counts(&mut self) {
+        let view = CountView::new(self.shown(), 0);
+        if view.counts.records == 0 {
+            self.message = Some("nothing to count: the list is empty".into());
+            return;
+        }
+        self.overlay = Some(Overlay::Counts(view));
+    }
+
+    fn counts_key(&mut self, mut c: CountView, action: Option<Action>) -> Option<Overlay> {
+        match action {
+            Some(Action::Down) => c.move_by(1),
+            Some(Action::Up) => c.move_by(-1),
+            Some(Action::PageDown) => c.move_by(10),
+            Some(Action::PageUp) => c.move_by(-10),
+            Some(Action::Top) => c.move_by(isize::MIN / 2),
+            Some(Action::Bottom) => c.move_by(isize::MAX / 2),
+            Some(Action::Right | Action::NextPane) => {
+                c = CountView::new(self.shown(), c.field + 1);
+            }
+            Some(Action::Left | Action::PrevPane) => {
+                c = CountView::new(self.shown(), c.field + super::counts::FIELDS.len() - 1);
+            }
+            Some(Action::Open | Action::Filter) => {
+                if let Some(term) = c.term() {
+                    self.apply_filter(&term);
+                    self.focus = Focus::Records;
+                    self.message = Some(format!("filtered to {term} (Esc clears)"));
+                }
+                return None;
+            }
+            Some(Action::Pivot) => {
+                match c.entity() {
+                    Some(e) => {
+                        let center = c.selected().and_then(|v| v.last);
+                        self.pivot_on(e, center);
+                    }
+                    None => self.message = Some("not an IP, key or principal to pivot on".into()),
+                }
+                return None;
+            }
+            Some(Action::Back | Action::Quit | Action::Count) => return None,
+            _ => {}
+        }
+        Some(Overlay::Counts(c))
     }
 
     // ---- loads and the tree -----------------------------------------------------------------
 
-    /// Loads the partition under the tree's cursor when it is a day or an object (newest wins).
+    /// The tree's cursor moved: a folder whose size is unknown is listed for it once the cursor
+    /// rests there a moment. Nothing is read: reading takes Enter or `r`.
     fn follow_tree(&mut self) {
-        let Some(i) = self.tree.selected() else {
-            return;
-        };
-        let n = self.tree.node(i);
-        let loadable = match &n.object {
-            Some(meta) => ObjectRef {
-                source: n.source,
-                store: self.loader.sources()[n.source].store.clone(),
-                partition: crate::layout::Partition::of_key(&meta.key),
-                meta: meta.clone(),
-            }
-            .has_records(),
-            None => n.is_day(),
-        };
-        if loadable {
-            self.start_load(i);
-        }
+        self.measure = self.tree.selected().and_then(|i| {
+            let n = self.tree.node(i);
+            let unknown = n.is_folder()
+                && n.objects.is_none()
+                && n.listed == super::tree::Listed::No
+                && n.is_day();
+            unknown.then(|| (i, Instant::now()))
+        });
     }
 
-    fn start_load(&mut self, i: usize) {
+    /// Reads the node into the list: in its place, or (`add`) beside what the list holds.
+    fn start_load(&mut self, i: usize, add: bool) {
+        self.start_at_alerts = false;
         let n = self.tree.node(i);
         let req = LoadRequest {
             source: n.source,
             prefix: n.prefix.clone(),
             object: n.object.clone(),
         };
-        if self
+        let label = self.tree.path(i).join(" › ");
+        self.read(vec![req], label, Some(i), add);
+    }
+
+    /// Reads these partitions into the list (newest wins over a load still running).
+    pub fn read(&mut self, reqs: Vec<LoadRequest>, label: String, node: Option<usize>, add: bool) {
+        let mut all = Vec::new();
+        let mut label = label;
+        if add {
+            if let Some(l) = &self.load {
+                if reqs.iter().all(|r| l.reqs.contains(r)) {
+                    self.message = Some("already in the list".into());
+                    return;
+                }
+                // A load still running is read again with the new part; copies merge.
+                all = l.reqs.clone();
+                label = format!("{} + {label}", l.label);
+            }
+        } else if self
             .load
             .as_ref()
-            .is_some_and(|l| l.req == req && !l.cancelled)
+            .is_some_and(|l| l.reqs == reqs && !l.cancelled)
         {
             return;
         }
-        let label = self.tree.path(i).join(" › ");
-        self.records.clear();
-        self.pivots.reset();
-        self.preview.clear();
-        let gen = self.loader.load(req.clone());
-        self.resume_pivots(&req);
+        let fresh: Vec<LoadRequest> = reqs.into_iter().filter(|r| !all.contains(r)).collect();
+        all.extend(fresh.iter().cloned());
+        if !add {
+            self.records.clear();
+            self.preview.clear();
+        }
+        let running = self.load.as_ref().is_some_and(|l| !l.done);
+        // A finished list only needs the new part read; a running one is read again whole.
+        let to_read = if add && !running { fresh } else { all.clone() };
+        let gen = self.loader.load(to_read);
+        self.resume_pivots(&all);
         self.load = Some(LoadState {
             gen,
-            node: i,
-            req,
+            node,
+            reqs: all,
             label,
             planned: None,
             objects_done: 0,
@@ -702,10 +1092,13 @@ impl App {
         match node {
             Some(i) if self.tree.node(i).prefix == prefix => {
                 self.reveal = None;
-                self.follow_tree();
-                // A resumed session may have read a whole folder (`r`), which moving to it does not.
-                if self.resume.as_ref().is_some_and(|r| r.waiting()) {
-                    self.start_load(i);
+                // A jump reads where it lands (the palette, a resumed session): that is why
+                // the user asked for it.
+                if self.tree.node(i).is_day()
+                    || !self.tree.node(i).is_folder()
+                    || self.resume.as_ref().is_some_and(|r| r.waiting())
+                {
+                    self.start_load(i, false);
                     self.focus = Focus::Records;
                 }
             }
@@ -717,6 +1110,40 @@ impl App {
                 self.message = Some(format!("not in the tree any more: {prefix}"));
             }
         }
+    }
+
+    /// The newest day of findings under every GuardDuty source, read as one list, highest
+    /// severity first: on call starts at the alert.
+    fn read_newest_findings(&mut self, rows: &[(usize, LsRow)]) {
+        let findings: Vec<&(usize, LsRow)> = rows
+            .iter()
+            .filter(|(_, r)| r.kind == "guardduty" && r.day.is_some())
+            .collect();
+        let Some(newest) = findings.iter().filter_map(|(_, r)| r.day.clone()).max() else {
+            return;
+        };
+        let reqs: Vec<LoadRequest> = findings
+            .iter()
+            .filter(|(_, r)| r.day.as_deref() == Some(newest.as_str()))
+            .map(|(s, r)| LoadRequest {
+                source: *s,
+                prefix: r.prefix.clone(),
+                object: None,
+            })
+            .collect();
+        let n = reqs.len();
+        self.records.sort = Some(SortKey::Severity);
+        self.records.reverse = false;
+        self.read(
+            reqs,
+            format!(
+                "GuardDuty findings of {newest} ({n} partition{})",
+                if n == 1 { "" } else { "s" }
+            ),
+            None,
+            false,
+        );
+        self.focus = Focus::Records;
     }
 
     // ---- background answers -----------------------------------------------------------------
@@ -736,6 +1163,15 @@ impl App {
                         fatal: true,
                     });
                 }
+                if let Ok(l) = &result {
+                    for s in &l.skipped {
+                        self.failures.push(Failure {
+                            what: s.clone(),
+                            reason: "skipped".into(),
+                            fatal: false,
+                        });
+                    }
+                }
                 let need = self.tree.listed(node, &prefix, result);
                 self.fulfil(need);
                 self.step_reveal();
@@ -752,6 +1188,10 @@ impl App {
                 if let Some(Overlay::Palette(p)) = &mut self.overlay {
                     p.with_partitions(&rows);
                 }
+                if self.start_at_alerts && self.load.is_none() {
+                    self.read_newest_findings(&rows);
+                }
+                self.start_at_alerts = false;
                 self.index = Some(rows);
             }
             Msg::LoadPlanned {
@@ -761,16 +1201,16 @@ impl App {
             } => {
                 if let Some(l) = self.load_of(gen) {
                     l.planned = Some((objects, bytes));
-                    let node = l.node;
-                    let n = &mut self.tree.nodes[node];
-                    if n.is_folder() && n.objects.is_none() {
-                        n.objects = Some((objects, bytes));
+                    if let Some(node) = l.node {
+                        let n = &mut self.tree.nodes[node];
+                        if n.is_folder() && n.objects.is_none() {
+                            n.objects = Some((objects, bytes));
+                        }
                     }
                 }
             }
             Msg::LoadFailed { gen, error } => {
                 if let Some(l) = self.load_of(gen) {
-                    l.done = true;
                     l.failed += 1;
                     self.failures.push(Failure {
                         what: error.uri.clone(),
@@ -809,6 +1249,65 @@ impl App {
                     self.rebuild_records();
                 }
             }
+            Msg::ScanPlanned {
+                gen,
+                objects,
+                bytes,
+                unlisted,
+            } => {
+                for e in &unlisted {
+                    self.failures.push(Failure {
+                        what: e.uri.clone(),
+                        reason: e.to_string(),
+                        fatal: true,
+                    });
+                }
+                let budget = self.settings.scan_budget;
+                if let Some(s) = self.pivots.scanning(gen).and_then(|f| f.scan.as_mut()) {
+                    s.planned = Some((objects, bytes));
+                    s.unlisted = unlisted.len();
+                    s.stage = if bytes > budget {
+                        Stage::Asking { objects, bytes }
+                    } else {
+                        Stage::Running
+                    };
+                }
+            }
+            Msg::ScanFound {
+                gen,
+                found,
+                progress,
+            } => {
+                self.objects.insert(found.uri.clone(), found.meta.clone());
+                for p in &found.problems {
+                    self.failures.push(Failure {
+                        what: found.uri.to_string(),
+                        reason: p.to_string(),
+                        fatal: p.fatal,
+                    });
+                }
+                if let Some(f) = self.pivots.scanning(gen) {
+                    let mut records = found.matches;
+                    records.extend(found.issuers);
+                    f.add(records);
+                    if let Some(s) = &mut f.scan {
+                        s.progress = progress;
+                    }
+                    // The first matches show at once; later ones at the throttled refresh.
+                    if f.rows.is_empty() {
+                        f.refresh();
+                    }
+                }
+            }
+            Msg::ScanDone { gen, stopped } => {
+                if let Some(f) = self.pivots.scanning(gen) {
+                    f.refresh();
+                    if let Some(s) = &mut f.scan {
+                        s.go = None;
+                        s.stage = if stopped { Stage::Stopped } else { Stage::Done };
+                    }
+                }
+            }
             Msg::Estimated { gen, estimate } => self.on_estimate(gen, estimate),
             Msg::AthenaProgress { gen, line } => self.on_athena_progress(gen, line),
             Msg::AthenaDone { gen, result } => self.on_athena_done(gen, result),
@@ -816,7 +1315,6 @@ impl App {
                 if let Some(l) = self.load_of(gen) {
                     l.done = true;
                     l.cancelled |= cancelled;
-                    self.records.keep_newest_findings();
                     self.rebuild_records();
                 }
             }
@@ -832,42 +1330,104 @@ impl App {
         self.last_rebuild = Instant::now();
     }
 
-    /// Work done just before a frame: the throttled rebuild of a growing list, the preview.
-    pub fn before_draw(&mut self) {
+    /// Work done before a frame (not in drawing, which only reads): the throttled rebuild of a
+    /// growing list and pivot, the record pane following the cursor, and the panes' sizes and
+    /// scroll positions for a screen of `area`'s size.
+    pub fn prepare(&mut self, area: ratatui::layout::Rect) {
         // New rows join the view a few times a second, not on every object.
         if self.records.stale && self.last_rebuild.elapsed() >= Duration::from_millis(200) {
             self.rebuild_records();
         }
-        // The pivot follows the list's throttled merges, not every object that arrives.
-        if !self.records.stale {
-            self.pivots.refresh(&self.records);
+        for f in &mut self.pivots.history {
+            f.refresh();
         }
         self.sync_preview();
+        super::view::layout(self, area);
     }
 
     /// The record the user has in hand: the pivot view's row when it is shown, else the list's.
-    pub fn selected_index(&self) -> Option<usize> {
+    pub fn selected(&self) -> Option<&Record> {
         if self.pivots.active {
-            self.pivots.selected_index()
+            self.pivots.selected()
         } else {
-            self.records.selected_index()
+            self.records.selected()
         }
     }
 
-    /// Shows the record under the list's cursor in the record pane (nothing when it is already).
+    /// What the record pane shows, in its order: the pivot's timeline or the list.
+    pub fn shown(&self) -> Vec<&Record> {
+        match self.pivots.current() {
+            Some(f) => f.rows.iter().map(|&i| &f.records[i as usize]).collect(),
+            None => self
+                .records
+                .view
+                .iter()
+                .map(|&i| &self.records.rows[i as usize].rec)
+                .collect(),
+        }
+    }
+
+    /// Shows the record under the cursor in the record pane (nothing when it is already).
     fn sync_preview(&mut self) {
-        let gen = self.load.as_ref().map_or(0, |l| l.gen);
-        match self.selected_index() {
-            Some(i) => {
-                let rec = &self.records.rows[i].rec;
-                self.preview.show((gen, i), rec);
+        // A record is known by where it was written, whichever list holds it.
+        let key = self
+            .selected()
+            .map(|r| (r.origin.object.clone(), r.origin.position));
+        match key {
+            Some(key) => {
+                let same = self.preview.shown.as_ref() == Some(&key);
+                if !same {
+                    let rec = self.selected().cloned().expect("selected above");
+                    self.preview.show(key, &rec);
+                    self.who = self.who_of(&rec);
+                }
             }
-            None if !self.preview.is_empty() => self.preview.clear(),
+            None if !self.preview.is_empty() => {
+                self.preview.clear();
+                self.who = None;
+            }
             None => {}
         }
     }
 
+    /// The identity chain of the record's actor, over the list and the pivot shown, in a line
+    /// (`unknown → …` where the data does not reach the start).
+    fn who_of(&mut self, rec: &Record) -> Option<String> {
+        self.pivots.update_index(&self.records);
+        let (index, rows) = (&self.pivots.index, &self.records.rows);
+        let frame = self.pivots.current();
+        let naming = |e: &Entity| -> Vec<&Record> {
+            let mut found: Vec<&Record> = index
+                .lookup(e)
+                .iter()
+                .filter_map(|&i| rows.get(i as usize).map(|r| &r.rec))
+                .collect();
+            if let Some(f) = frame {
+                found.extend(f.records.iter().filter(|r| {
+                    r.entities
+                        .iter()
+                        .any(|x| x.kind == e.kind && x.value == e.value)
+                }));
+            }
+            found
+        };
+        crate::identity::who(&naming, rec).map(|c| c.summary())
+    }
+
     pub fn on_tick(&mut self) {
+        if let Some((node, since)) = self.measure {
+            if since.elapsed() >= Duration::from_millis(150) {
+                self.measure = None;
+                if self.tree.selected() == Some(node)
+                    && self.tree.node(node).listed == super::tree::Listed::No
+                {
+                    let n = self.tree.node(node);
+                    let (source, prefix) = (n.source, n.prefix.clone());
+                    self.tree.nodes[node].listed = super::tree::Listed::Listing;
+                    self.loader.list(node, source, prefix);
+                }
+            }
+        }
         if self.busy() || self.records.stale {
             self.tick = self.tick.wrapping_add(1);
             self.dirty = true;

@@ -20,14 +20,6 @@ pub fn bookmarked(bookmarks: &BTreeSet<(String, u64)>, r: &Record) -> bool {
 }
 
 impl App {
-    /// The records the pane shows, in its order.
-    fn shown_indices(&self) -> Vec<usize> {
-        match self.pivots.current() {
-            Some(f) => f.rows.iter().map(|&i| i as usize).collect(),
-            None => self.records.view.iter().map(|&i| i as usize).collect(),
-        }
-    }
-
     /// What produced the records shown: the pivot or filter, and the partition read.
     pub fn export_context(&self) -> Context {
         let mut query = Vec::new();
@@ -41,13 +33,29 @@ impl App {
             query.push(format!("filter {}", self.records.filter_text));
         }
         let mut window = Vec::new();
-        if let Some(l) = &self.load {
-            let src = &self.loader.sources()[l.req.source];
-            let what = l.req.object.as_ref().map_or(&l.req.prefix, |o| &o.key);
-            window.push(src.store.uri(what));
-        }
-        if let Some(w) = &self.athena.widened {
-            window.push(format!("athena {w}"));
+        match self.pivots.current() {
+            Some(f) => {
+                window.push(match f.window {
+                    Some((a, b)) => format!(
+                        "scan of every source {}..{}",
+                        a.format("%Y-%m-%dT%H:%M:%SZ"),
+                        b.format("%Y-%m-%dT%H:%M:%SZ")
+                    ),
+                    None => "scan of every source, all they hold".into(),
+                });
+                if let Some(w) = &f.widened {
+                    window.push(format!("athena {w}"));
+                }
+            }
+            None => {
+                if let Some(l) = &self.load {
+                    for req in &l.reqs {
+                        let src = &self.loader.sources()[req.source];
+                        let what = req.object.as_ref().map_or(&req.prefix, |o| &o.key);
+                        window.push(src.store.uri(what));
+                    }
+                }
+            }
         }
         Context {
             query: if query.is_empty() {
@@ -61,7 +69,7 @@ impl App {
 
     /// `e`: asks where to write, offering a new file named after what is shown.
     pub(super) fn ask_export(&mut self) {
-        if self.shown_indices().is_empty() {
+        if self.shown().is_empty() {
             self.message = Some("nothing to export: the list is empty".into());
             return;
         }
@@ -74,6 +82,7 @@ impl App {
             kind: InputKind::Export,
             text: path.display().to_string(),
             before: String::new(),
+            error: None,
         });
     }
 
@@ -91,11 +100,7 @@ impl App {
             return;
         }
         let ctx = self.export_context();
-        let recs: Vec<&Record> = self
-            .shown_indices()
-            .into_iter()
-            .map(|i| &self.records.rows[i].rec)
-            .collect();
+        let recs = self.shown();
         self.message = Some(match evidence::export(&path, recs, &self.objects, &ctx) {
             Ok(w) => format!(
                 "exported {} records to {} · sha256 {}",
@@ -112,11 +117,11 @@ impl App {
     }
 
     pub(super) fn toggle_bookmark(&mut self) {
-        let Some(i) = self.selected_index() else {
+        let Some(rec) = self.selected() else {
             self.message = Some("nothing to bookmark: no record is selected".into());
             return;
         };
-        let key = bookmark_key(&self.records.rows[i].rec);
+        let key = bookmark_key(rec);
         if self.bookmarks.remove(&key) {
             self.message = Some(format!("bookmark removed ({} left)", self.bookmarks.len()));
         } else {
@@ -130,7 +135,7 @@ impl App {
 
     /// `'`: the next bookmarked record after the cursor in the pane's order, wrapping around.
     pub(super) fn next_bookmark(&mut self) {
-        let shown = self.shown_indices();
+        let shown = self.shown();
         let cursor = match self.pivots.current() {
             Some(f) => f.cursor,
             None => self.records.cursor,
@@ -138,7 +143,7 @@ impl App {
         let n = shown.len();
         let hit = (1..=n)
             .map(|d| (cursor + d) % n)
-            .find(|&pos| self.is_bookmarked(&self.records.rows[shown[pos]].rec));
+            .find(|&pos| self.is_bookmarked(shown[pos]));
         let Some(pos) = hit else {
             self.message = Some(if self.bookmarks.is_empty() {
                 "no bookmarks: m bookmarks a record".into()

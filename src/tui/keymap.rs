@@ -48,6 +48,19 @@ pub enum Action {
     Failures,
     Help,
     Quit,
+    ReadAdd,
+    Widen,
+    Count,
+    CopyValue,
+    CopyPath,
+    CopyJqPath,
+    CopyRecord,
+    NextItem,
+    PrevItem,
+    DeleteChar,
+    ClearInput,
+    Confirm,
+    Deny,
 }
 
 /// One row of the table: the action's name (used in the config file), its keys, where it applies
@@ -79,19 +92,29 @@ bindings! {
     Bottom "bottom" "Moving" ["G", "end"] "last row";
     PageDown "page_down" "Moving" ["ctrl-d", "pagedown"] "half a page down";
     PageUp "page_up" "Moving" ["ctrl-u", "pageup"] "half a page up";
-    Left "left" "Moving" ["h", "left"] "collapse (a folder, a JSON node) or go to its parent; from a list, the pane on the left";
+    Left "left" "Moving" ["h", "left"] "collapse (a folder, a JSON node) or go to its parent; from a list, the pane on the left (the partitions come back)";
     Right "right" "Moving" ["l", "right"] "expand (a folder, a JSON node) or step in; from a list, the pane on the right";
-    Open "open" "Moving" ["enter"] "open: expand a folder, show a record, zoom the record";
-    Back "back" "Moving" ["esc", "backspace"] "back: cancel the load, close, clear, go left";
+    Open "open" "Moving" ["enter"] "open: expand a folder, read a day or object, show a record, zoom the record; in a prompt, accept";
+    Back "back" "Moving" ["esc", "backspace"] "back: stop a load or scan, close, clear, go left; in a prompt, cancel";
     NextPane "next_pane" "Panes" ["tab"] "focus the next pane";
     PrevPane "prev_pane" "Panes" ["backtab"] "focus the previous pane";
-    Read "read" "Records" ["r"] "read every record under the selected folder";
-    Filter "filter" "Records" ["f"] "filter: words, field:value (event:CreateUser sev:>=7 ip:203.0.113.66)";
-    Find "find" "Records" ["/"] "find: the next record matching the text (a regex inside the record)";
+    Read "read" "Records" ["r"] "read every record under the folder in place of the list";
+    ReadAdd "read_add" "Records" ["+"] "read the folder and add its records to the list (several partitions on one timeline)";
+    Filter "filter" "Records" ["f"] "filter the list or the pivot (query: words, field:value, /regex/, OR, -not)";
+    Find "find" "Records" ["/"] "find the next record matching a query (a regex inside the record)";
     FindNext "find_next" "Records" ["n"] "next match";
     FindPrev "find_prev" "Records" ["N"] "previous match";
     Sort "sort" "Records" ["s"] "sort by the next column (time, kind, event, principal, ip, account, region)";
     SortReverse "sort_reverse" "Records" ["S"] "reverse the order";
+    Count "count" "Records" ["t"] "top values of a column (ip, principal, event, error, ...): Enter filters, p pivots";
+    Export "export" "Records" ["e"] "export the list or the pivot as evidence (JSON Lines, or CSV for a .csv name) with a SHA-256";
+    Bookmark "bookmark" "Records" ["m"] "bookmark the record (kept by --resume; ★ in the list)";
+    NextBookmark "next_bookmark" "Records" ["'"] "the next bookmarked record";
+    Pivot "pivot" "Pivot" ["p"] "pivot: choose an entity of the record and scan every opened source around it";
+    Widen "widen" "Pivot" ["w"] "scan twice as far either side of the pivot's record";
+    Athena "athena" "Pivot" ["a"] "widen the pivot to Athena over a window (estimate first, asks above the byte budget)";
+    PivotBack "pivot_back" "Pivot" ["["] "the previous pivot in the history (Esc leaves the pivot view)";
+    PivotForward "pivot_forward" "Pivot" ["]"] "the next pivot in the history";
     Parent "parent" "Record" ["H"] "the parent of the node";
     NextSibling "next_sibling" "Record" ["J"] "the next sibling";
     PrevSibling "prev_sibling" "Record" ["K"] "the previous sibling";
@@ -101,18 +124,63 @@ bindings! {
     Expand "expand" "Record" ["e"] "expand the node and its siblings";
     ExpandDeep "expand_deep" "Record" ["E"] "expand the node, its siblings and all inside";
     Zoom "zoom" "Record" ["z"] "the record full screen (Enter in the record too)";
-    Copy "copy" "Record" ["y"] "copy (OSC 52): yy value, yp path, yq jq path, yr record";
-    Export "export" "Records" ["e"] "export the list or the pivot as evidence (JSON Lines, or CSV for a .csv name) with a SHA-256";
-    Bookmark "bookmark" "Records" ["m"] "bookmark the record (kept by --resume; ★ in the list)";
-    NextBookmark "next_bookmark" "Records" ["'"] "the next bookmarked record";
-    Pivot "pivot" "Pivot" ["p"] "pivot: choose an entity of the record (IP, key, principal) and see every loaded record naming it";
-    Athena "athena" "Pivot" ["a"] "widen the pivot to Athena over a window (estimate first, asks above the byte budget)";
-    PivotBack "pivot_back" "Pivot" ["["] "the previous pivot in the history (Esc leaves the pivot view)";
-    PivotForward "pivot_forward" "Pivot" ["]"] "the next pivot in the history";
+    Copy "copy" "Record" ["y"] "copy (OSC 52), then: y value, p path, q jq path, r record";
+    CopyValue "copy_value" "Copy" ["y"] "after y: the value under the cursor";
+    CopyPath "copy_path" "Copy" ["p"] "after y: its path (a.b[0].c)";
+    CopyJqPath "copy_jq_path" "Copy" ["q"] "after y: its jq path (.a.b[0].c)";
+    CopyRecord "copy_record" "Copy" ["r"] "after y: the whole record";
+    NextItem "next_item" "Prompts" ["down", "tab", "ctrl-n"] "the palette's next item";
+    PrevItem "prev_item" "Prompts" ["up", "backtab", "ctrl-p"] "the palette's previous item";
+    DeleteChar "delete_char" "Prompts" ["backspace"] "delete the character before the cursor";
+    ClearInput "clear_input" "Prompts" ["ctrl-u"] "clear what was typed";
+    Confirm "confirm" "Questions" ["y"] "yes: read (or query) past the budget";
+    Deny "deny" "Questions" ["n"] "no: do not";
     Palette "palette" "General" [":"] "palette: fuzzy search over actions and partitions (:1111 use1 0502)";
     Failures "failures" "General" ["!"] "objects and folders that failed, with the reason";
     Help "help" "General" ["?"] "this help";
     Quit "quit" "General" ["q"] "quit (Ctrl-C always quits)";
+}
+
+/// Where a key is pressed: a pane, or a window over them. A key may mean one thing in one place
+/// and another elsewhere (`e` expands in the record and exports in a list; `y` copies in the
+/// record and answers yes to a question).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The partitions or the list (or pivot).
+    Pane,
+    /// The record pane.
+    Record,
+    /// After `y` in the record pane.
+    Copy,
+    /// Typing: a filter, find or file name, or the palette.
+    Prompt,
+    /// A list in a window: the chooser, the counts, help, failures.
+    Window,
+    /// A question: past the budget?
+    Question,
+}
+
+impl Context {
+    /// Whether a binding of `section` applies here, and how much it is preferred (lower first).
+    fn rank(self, section: &str) -> Option<u8> {
+        match (self, section) {
+            (Context::Record, "Record") => Some(0),
+            (Context::Pane | Context::Record, "Copy" | "Prompts" | "Questions") => None,
+            (Context::Pane, "Record") => None,
+            (Context::Pane | Context::Record, _) => Some(1),
+            (Context::Copy, "Copy") => Some(0),
+            (Context::Copy, _) => None,
+            // Typed characters are text: only keys that type nothing are looked up here.
+            (Context::Prompt, "Prompts") => Some(0),
+            (Context::Prompt, "Moving") => Some(1),
+            (Context::Prompt, _) => None,
+            (Context::Window, "Moving" | "Pivot" | "Records" | "General") => Some(1),
+            (Context::Window, _) => None,
+            (Context::Question, "Questions") => Some(0),
+            (Context::Question, "Moving" | "General") => Some(1),
+            (Context::Question, _) => None,
+        }
+    }
 }
 
 /// A key as written in the table: `j`, `G`, `ctrl-d`, `enter`, `esc`, `pagedown`, `?`.
@@ -233,19 +301,14 @@ impl Keymap {
         }
     }
 
-    /// The action of a key, the first in the table when it has several.
-    pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
-        self.map.get(&Key::of(ev))?.first().copied()
-    }
-
-    /// The action of a key where it is pressed: in the record pane (`in_record`) a key's
-    /// "Record" action wins, elsewhere any other.
-    pub fn action_in(&self, ev: &KeyEvent, in_record: bool) -> Option<Action> {
+    /// The action of a key where it is pressed (`ctx`): of the actions the key is bound to,
+    /// the one whose section applies there, the place's own sections first.
+    pub fn action_in(&self, ev: &KeyEvent, ctx: Context) -> Option<Action> {
         let all = self.map.get(&Key::of(ev))?;
         all.iter()
-            .find(|a| (binding(**a).section == "Record") == in_record)
-            .or(all.first())
-            .copied()
+            .filter_map(|a| ctx.rank(binding(*a).section).map(|r| (r, *a)))
+            .min_by_key(|(r, _)| *r)
+            .map(|(_, a)| a)
     }
 
     /// The keys bound to `action`, as written in the table (for help and hints).
@@ -282,15 +345,18 @@ mod tests {
         let km = Keymap::default();
         assert!(km.warnings.is_empty(), "{:?}", km.warnings);
         assert_eq!(
-            km.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            km.action_in(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT), Context::Pane),
             Some(Action::Bottom)
         );
         assert_eq!(
-            km.action(&ev(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            km.action_in(
+                &ev(KeyCode::Char('d'), KeyModifiers::CONTROL),
+                Context::Pane
+            ),
             Some(Action::PageDown)
         );
         assert_eq!(
-            km.action(&ev(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            km.action_in(&ev(KeyCode::Char('?'), KeyModifiers::SHIFT), Context::Pane),
             Some(Action::Help)
         );
     }
@@ -302,10 +368,13 @@ mod tests {
         o.insert("nope".to_string(), vec!["y".to_string()]);
         let km = Keymap::new(&o);
         assert_eq!(
-            km.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            km.action_in(&ev(KeyCode::Char('x'), KeyModifiers::NONE), Context::Pane),
             Some(Action::Quit)
         );
-        assert_eq!(km.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            km.action_in(&ev(KeyCode::Char('q'), KeyModifiers::NONE), Context::Pane),
+            None
+        );
         assert_eq!(km.warnings.len(), 1);
     }
 
@@ -313,10 +382,22 @@ mod tests {
     fn a_shared_key_means_what_its_pane_says() {
         let km = Keymap::default();
         let e = ev(KeyCode::Char('e'), KeyModifiers::NONE);
-        assert_eq!(km.action_in(&e, true), Some(Action::Expand));
-        assert_eq!(km.action_in(&e, false), Some(Action::Export));
+        assert_eq!(km.action_in(&e, Context::Record), Some(Action::Expand));
+        assert_eq!(km.action_in(&e, Context::Pane), Some(Action::Export));
         let j = ev(KeyCode::Char('j'), KeyModifiers::NONE);
-        assert_eq!(km.action_in(&j, true), Some(Action::Down));
-        assert_eq!(km.action_in(&j, false), Some(Action::Down));
+        assert_eq!(km.action_in(&j, Context::Record), Some(Action::Down));
+        assert_eq!(km.action_in(&j, Context::Pane), Some(Action::Down));
+        let y = ev(KeyCode::Char('y'), KeyModifiers::NONE);
+        assert_eq!(km.action_in(&y, Context::Record), Some(Action::Copy));
+        assert_eq!(km.action_in(&y, Context::Copy), Some(Action::CopyValue));
+        assert_eq!(km.action_in(&y, Context::Question), Some(Action::Confirm));
+        assert_eq!(
+            km.action_in(&y, Context::Prompt),
+            None,
+            "typed, not an action"
+        );
+        let bs = ev(KeyCode::Backspace, KeyModifiers::NONE);
+        assert_eq!(km.action_in(&bs, Context::Prompt), Some(Action::DeleteChar));
+        assert_eq!(km.action_in(&bs, Context::Pane), Some(Action::Back));
     }
 }

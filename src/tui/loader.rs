@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, watch};
 
 use super::msg::{LoadGen, Msg};
@@ -40,7 +39,8 @@ pub struct LoadRequest {
 #[derive(Clone)]
 struct Job {
     gen: LoadGen,
-    req: LoadRequest,
+    /// The partitions or objects read together into one list.
+    reqs: Vec<LoadRequest>,
     cancel: CancellationToken,
 }
 
@@ -59,6 +59,10 @@ pub struct Loader {
     pub started: Arc<AtomicUsize>,
     concurrency: usize,
     limits: Limits,
+    /// Detection rules run on every record as it loads (its level mark, `rule:` filters).
+    rules: Option<Arc<crate::detect::RuleSet>>,
+    /// The load worker's copy of the rules, replaced with them.
+    worker_rules: watch::Sender<Option<Arc<crate::detect::RuleSet>>>,
 }
 
 impl Drop for Loader {
@@ -71,6 +75,7 @@ impl Loader {
     /// Starts the load worker; must be called inside a tokio runtime.
     pub fn new(sources: Vec<Source>, tx: Tx, concurrency: usize, limits: Limits) -> Loader {
         let (jobs, rx) = watch::channel(None);
+        let (worker_rules, rules_rx) = watch::channel(None);
         let started = Arc::new(AtomicUsize::new(0));
         tokio::spawn(worker(
             rx,
@@ -79,6 +84,7 @@ impl Loader {
             started.clone(),
             concurrency,
             limits,
+            rules_rx,
         ));
         let root = CancellationToken::new();
         Loader {
@@ -91,7 +97,15 @@ impl Loader {
             started,
             concurrency,
             limits,
+            rules: None,
+            worker_rules,
         }
+    }
+
+    /// Runs these detection rules on every record loaded or scanned from now on.
+    pub fn set_rules(&mut self, rules: Arc<crate::detect::RuleSet>) {
+        self.rules = Some(rules.clone());
+        let _ = self.worker_rules.send(Some(rules));
     }
 
     pub fn sources(&self) -> &[Source] {
@@ -149,6 +163,64 @@ impl Loader {
             };
             let _ = tx.send(Msg::Estimated { gen, estimate });
         });
+    }
+
+    /// Scans every opened source for `target` over `scope` (objects nearest `center` first): the
+    /// plan is sent first; above `budget` bytes the scan waits for `go` before it reads.
+    pub fn scan(
+        &self,
+        gen: u64,
+        target: Entity,
+        scope: Scope,
+        center: Option<chrono::DateTime<chrono::Utc>>,
+        budget: u64,
+    ) -> (CancellationToken, tokio::sync::oneshot::Sender<()>) {
+        let cancel = self.root.child_token();
+        let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+        let run = crate::scan::Scan {
+            target,
+            scope,
+            concurrency: self.concurrency,
+            limits: self.limits,
+            // A core is left to the screen so keys stay quick while local objects decode.
+            reserved: 1,
+            cancel: cancel.clone(),
+            rules: self.rules.clone(),
+        };
+        let sources = self.sources.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let plan = crate::scan::plan(&sources, &run.scope, center).await;
+            let (objects, bytes) = (plan.objects.len(), plan.bytes);
+            let _ = tx.send(Msg::ScanPlanned {
+                gen,
+                objects,
+                bytes,
+                unlisted: plan.failures,
+            });
+            if bytes > budget {
+                tokio::select! {
+                    go = go_rx => if go.is_err() { return },
+                    _ = run.cancel.cancelled() => {
+                        let _ = tx.send(Msg::ScanDone { gen, stopped: true });
+                        return;
+                    }
+                }
+            }
+            let stopped = crate::scan::run(&run, plan.objects, |found, progress| {
+                match tx.send(Msg::ScanFound {
+                    gen,
+                    found,
+                    progress: progress.clone(),
+                }) {
+                    Ok(()) => std::ops::ControlFlow::Continue(()),
+                    Err(_) => std::ops::ControlFlow::Break(()),
+                }
+            })
+            .await;
+            let _ = tx.send(Msg::ScanDone { gen, stopped });
+        });
+        (cancel, go_tx)
     }
 
     /// Runs a widened pivot's queries on Athena; `cancel` stops them.
@@ -220,14 +292,15 @@ impl Loader {
         });
     }
 
-    /// Asks for a load; the one running (if any) is cancelled. Returns the load's generation.
-    pub fn load(&mut self, req: LoadRequest) -> LoadGen {
+    /// Asks for a load of these partitions or objects together; the one running (if any) is
+    /// cancelled. Returns the load's generation.
+    pub fn load(&mut self, reqs: Vec<LoadRequest>) -> LoadGen {
         self.cancel.cancel();
         self.cancel = self.root.child_token();
         self.gen += 1;
         let _ = self.jobs.send(Some(Job {
             gen: self.gen,
-            req,
+            reqs,
             cancel: self.cancel.clone(),
         }));
         self.gen
@@ -259,6 +332,7 @@ async fn worker(
     started: Arc<AtomicUsize>,
     concurrency: usize,
     limits: Limits,
+    rules: watch::Receiver<Option<Arc<crate::detect::RuleSet>>>,
 ) {
     while rx.changed().await.is_ok() {
         // borrow_and_update takes the newest request; every one sent meanwhile is skipped.
@@ -269,37 +343,49 @@ async fn worker(
             continue;
         }
         started.fetch_add(1, Ordering::Relaxed);
-        run(&job, &sources, &tx, concurrency, limits).await;
+        let rules = rules.borrow().clone();
+        run(&job, &sources, &tx, concurrency, limits, rules).await;
     }
 }
 
-async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits: Limits) {
-    let Some(src) = sources.get(job.req.source) else {
-        return;
-    };
-    let metas = match &job.req.object {
-        Some(meta) => vec![meta.clone()],
-        None => match src.store.list_all(&job.req.prefix).await {
-            Ok(m) => m,
-            Err(error) => {
-                let _ = tx.send(Msg::LoadFailed {
-                    gen: job.gen,
-                    error,
-                });
-                return;
-            }
-        },
-    };
-    let objects: Vec<ObjectRef> = metas
-        .into_iter()
-        .map(|meta| ObjectRef {
-            source: job.req.source,
-            store: src.store.clone(),
-            partition: Partition::of_key(&meta.key),
-            meta,
-        })
-        .filter(ObjectRef::has_records)
-        .collect();
+async fn run(
+    job: &Job,
+    sources: &[Source],
+    tx: &Tx,
+    concurrency: usize,
+    limits: Limits,
+    rules: Option<Arc<crate::detect::RuleSet>>,
+) {
+    let mut objects: Vec<ObjectRef> = Vec::new();
+    for req in &job.reqs {
+        let Some(src) = sources.get(req.source) else {
+            continue;
+        };
+        let metas = match &req.object {
+            Some(meta) => vec![meta.clone()],
+            None => match src.store.list_all(&req.prefix).await {
+                Ok(m) => m,
+                Err(error) => {
+                    let _ = tx.send(Msg::LoadFailed {
+                        gen: job.gen,
+                        error,
+                    });
+                    continue;
+                }
+            },
+        };
+        objects.extend(
+            metas
+                .into_iter()
+                .map(|meta| ObjectRef {
+                    source: req.source,
+                    store: src.store.clone(),
+                    partition: Partition::of_key(&meta.key),
+                    meta,
+                })
+                .filter(ObjectRef::has_records),
+        );
+    }
     let _ = tx.send(Msg::LoadPlanned {
         gen: job.gen,
         objects: objects.len(),
@@ -309,35 +395,23 @@ async fn run(job: &Job, sources: &[Source], tx: &Tx, concurrency: usize, limits:
         concurrency,
         limits,
         cancel: job.cancel.clone(),
+        rules,
         ..LoadOptions::default()
     };
     // A core is left to the screen so keys stay quick while local objects decode.
-    let concurrency = load::decode_concurrency(&objects, concurrency, 1);
-    let cancel = job.cancel.clone();
-    let mut results = stream::iter(objects)
-        // Stop starting objects once cancelled; the ones in flight stop at their next record.
-        .take_while(|_| std::future::ready(!cancel.is_cancelled()))
-        .map(|o| {
-            let opts = &opts;
-            async move {
-                let bytes = o.meta.size.unwrap_or(0);
-                (load::read_object(&o, opts).await, bytes, o.meta)
-            }
-        })
-        .buffer_unordered(concurrency);
-    while let Some((result, bytes, meta)) = results.next().await {
-        if tx
-            .send(Msg::ObjectRead {
-                gen: job.gen,
-                result,
-                bytes,
-                meta,
-            })
-            .is_err()
-        {
-            return;
+    load::read_each(objects, &opts, 1, |o, result| {
+        let sent = tx.send(Msg::ObjectRead {
+            gen: job.gen,
+            result,
+            bytes: o.meta.size.unwrap_or(0),
+            meta: o.meta,
+        });
+        match sent {
+            Ok(()) => std::ops::ControlFlow::Continue(()),
+            Err(_) => std::ops::ControlFlow::Break(()),
         }
-    }
+    })
+    .await;
     let _ = tx.send(Msg::LoadDone {
         gen: job.gen,
         cancelled: job.cancel.is_cancelled(),

@@ -4,6 +4,7 @@
 //! while a day loads (yazi's loop, stu's typed messages).
 
 pub mod app;
+pub mod counts;
 pub mod export;
 pub mod json;
 pub mod keymap;
@@ -89,6 +90,10 @@ pub struct Options {
     /// Objects read at once.
     pub concurrency: usize,
     pub limits: Limits,
+    /// An entity to open the screen on, pivoted (`--pivot`): an IP pasted from an alert.
+    pub pivot: Option<String>,
+    /// The zone times are shown in (`--tz`); the config file's, else UTC.
+    pub tz: Option<String>,
 }
 
 /// Opens the screen over the sources; with `resume`, the saved session too (and its sources
@@ -101,7 +106,18 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         theme,
         concurrency,
         limits,
+        pivot,
+        tz,
     } = options;
+    let pivot = match pivot.as_deref() {
+        Some(p) => Some(crate::entity::parse_target(p).with_context(|| {
+            format!(
+                "--pivot '{}' is not an entity (an IP, access key, ARN, principal id, account or user)",
+                crate::escape::for_terminal(p)
+            )
+        })?),
+        None => None,
+    };
     let state = resume::default_path();
     let saved = match (&state, resume) {
         (Some(path), true) => match resume::load(path).map_err(anyhow::Error::msg)? {
@@ -125,10 +141,23 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let theme = Theme::load(theme_name.as_deref(), Depth::from_env());
     let keymap = Keymap::new(&config.key_overrides());
     let (tx, rx) = mpsc::unbounded_channel();
-    let loader = Loader::new(opened.clone(), tx, concurrency, limits);
+    let mut loader = Loader::new(opened.clone(), tx, concurrency, limits);
+    // The built-in rules and the config's own mark every CloudTrail event as it loads.
+    let (rules, report) = crate::detect::RuleSet::load(&crate::detect::RuleSources {
+        builtin: true,
+        paths: config.detect.rule_paths(),
+    });
+    loader.set_rules(std::sync::Arc::new(rules));
     let mut app = App::new(opened, loader, keymap, theme);
     if let Some(w) = config_warning {
         app.message = Some(w);
+    }
+    for w in report.warnings {
+        app.failures.push(app::Failure {
+            what: w.file.clone(),
+            reason: format!("detection rule not used: {}", w.reason),
+            fatal: false,
+        });
     }
     app.athena.aws = aws;
     app.athena.config = config.athena.clone();
@@ -136,11 +165,22 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     if let Ok(w) = config.pivot_window() {
         app.athena.window = w;
     }
+    if let Ok(a) = config.pivot_around() {
+        app.settings.around = a;
+    }
+    app.settings.scan_budget = config.scan_budget();
+    let zone = tz.as_deref().or(config.tz.as_deref()).unwrap_or("utc");
+    app.settings.zone =
+        app::Zone::parse(zone).with_context(|| format!("--tz '{zone}': use utc or local"))?;
     if let Some(path) = state {
         app.resume = Some(resume::Resume::new(path, sources.clone()));
     }
-    if let Some(s) = saved {
-        app.restore(s);
+    match (saved, pivot) {
+        (Some(s), _) => app.restore(s),
+        // Straight onto the pivot: every source, all they hold (the budget question first).
+        (None, Some(target)) => app.pivot_on(target, None),
+        // On call starts at the alert: the newest findings, when GuardDuty sources are open.
+        (None, None) => app.open_at_alerts(),
     }
     // ratatui's init installs a panic hook that restores the terminal before the message prints.
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;
@@ -194,6 +234,10 @@ where
     loop {
         if app.dirty && last_draw.elapsed() >= FRAME {
             let t = Instant::now();
+            let size = terminal
+                .size()
+                .map_err(|e| anyhow::anyhow!("reading the screen's size: {e}"))?;
+            app.prepare(ratatui::layout::Rect::new(0, 0, size.width, size.height));
             terminal
                 .draw(|f| view::draw(f, app))
                 .map_err(|e| anyhow::anyhow!("drawing the screen: {e}"))?;
@@ -277,7 +321,10 @@ impl Session {
 
     pub fn with(sources: Vec<Source>, keymap: Keymap, theme: Theme) -> Session {
         let (tx, rx) = mpsc::unbounded_channel();
-        let loader = Loader::new(sources.clone(), tx, 8, Default::default());
+        let mut loader = Loader::new(sources.clone(), tx, 8, Default::default());
+        // The built-in rules, as the screen runs them.
+        let (rules, _) = crate::detect::RuleSet::load(&Default::default());
+        loader.set_rules(std::sync::Arc::new(rules));
         Session {
             app: App::new(sources, loader, keymap, theme),
             rx,
@@ -320,6 +367,7 @@ impl Session {
             {
                 self.app.on_msg(m);
             }
+            self.app.on_tick();
         }
     }
 
@@ -342,15 +390,16 @@ impl Session {
             {
                 self.app.on_msg(m);
             }
+            self.app.on_tick();
         }
     }
 
     /// The screen as text, one line per row, trailing spaces cut.
     pub fn render(&mut self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-        terminal
-            .draw(|f| view::draw(f, &mut self.app))
-            .expect("draw");
+        self.app
+            .prepare(ratatui::layout::Rect::new(0, 0, width, height));
+        terminal.draw(|f| view::draw(f, &self.app)).expect("draw");
         buffer_text(terminal.backend().buffer())
     }
 }

@@ -47,6 +47,22 @@ pub enum Msg {
         gen: u64,
         result: Result<crate::athena::run::PivotRun, crate::tui::widen::WidenError>,
     },
+    /// A pivot's scan knows what its window holds under the opened sources.
+    ScanPlanned {
+        gen: u64,
+        objects: usize,
+        bytes: u64,
+        /// Folders that could not be listed.
+        unlisted: Vec<StoreError>,
+    },
+    /// One object of a pivot's scan was read: the records in it that name the entity.
+    ScanFound {
+        gen: u64,
+        found: crate::scan::Found,
+        progress: crate::scan::Progress,
+    },
+    /// A pivot's scan ended: every object read, or stopped.
+    ScanDone { gen: u64, stopped: bool },
     /// The partition index (every day folder of every source) that the palette searches.
     Indexed {
         rows: Vec<(usize, LsRow)>,

@@ -5,7 +5,7 @@
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 
-use super::keymap::{Action, DEFAULT};
+use super::keymap::{Action, Keymap, DEFAULT};
 use super::tree::source_label;
 use crate::walk::LsRow;
 
@@ -18,6 +18,8 @@ pub enum Target {
 #[derive(Debug, Clone)]
 pub struct Item {
     pub text: String,
+    /// The key that does the same (an action's), shown beside it.
+    pub key: String,
     pub target: Target,
 }
 
@@ -41,16 +43,37 @@ fn kind_rank(kind: &str) -> u8 {
 }
 
 impl Palette {
-    pub fn new(partitions: Option<&[(usize, LsRow)]>) -> Palette {
-        let mut items: Vec<Item> = DEFAULT
+    /// Every action once (with its key), then the partitions of the index when it is in.
+    pub fn new(partitions: Option<&[(usize, LsRow)]>, keymap: &Keymap) -> Palette {
+        let items: Vec<Item> = DEFAULT
             .iter()
-            .filter(|b| !matches!(b.action, Action::Palette))
+            // Moving and typing keys are not things to run from a list.
+            .filter(|b| !matches!(b.section, "Moving" | "Copy" | "Prompts" | "Questions"))
+            .filter(|b| b.action != Action::Palette)
             .map(|b| Item {
-                text: format!("{}: {}", b.name.replace('_', " "), b.desc),
+                text: b.desc.to_string(),
+                key: keymap.hint(b.action),
                 target: Target::Action(b.action),
             })
             .collect();
-        let mut parts: Vec<&(usize, LsRow)> = partitions.unwrap_or(&[]).iter().collect();
+        let mut p = Palette {
+            input: String::new(),
+            items,
+            matches: Vec::new(),
+            cursor: 0,
+            indexing: true,
+        };
+        if let Some(parts) = partitions {
+            p.with_partitions(parts);
+        }
+        p.refresh();
+        p
+    }
+
+    /// Puts the partitions in once the index arrives, keeping what was typed.
+    pub fn with_partitions(&mut self, partitions: &[(usize, LsRow)]) {
+        self.items.retain(|i| matches!(i.target, Target::Action(_)));
+        let mut parts: Vec<&(usize, LsRow)> = partitions.iter().collect();
         parts.sort_by_key(|(s, r)| (kind_rank(&r.kind), *s, r.prefix.clone()));
         for (source, r) in parts {
             let text = [
@@ -65,30 +88,16 @@ impl Palette {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-            items.push(Item {
+            self.items.push(Item {
                 text,
+                key: String::new(),
                 target: Target::Partition {
                     source: *source,
                     prefix: r.prefix.clone(),
                 },
             });
         }
-        let mut p = Palette {
-            input: String::new(),
-            items,
-            matches: Vec::new(),
-            cursor: 0,
-            indexing: partitions.is_none(),
-        };
-        p.refresh();
-        p
-    }
-
-    /// Replaces the partitions once the index arrives, keeping what was typed.
-    pub fn with_partitions(&mut self, partitions: &[(usize, LsRow)]) {
-        let input = std::mem::take(&mut self.input);
-        *self = Palette::new(Some(partitions));
-        self.input = input;
+        self.indexing = false;
         self.refresh();
     }
 

@@ -14,8 +14,8 @@ use crate::record::Record;
 pub const OSC52_LIMIT: usize = 74_994;
 
 pub struct Preview {
-    /// Which record (load generation, row index) is shown.
-    pub shown: Option<(u64, usize)>,
+    /// Which record is shown: its object and position, whichever list holds it.
+    pub shown: Option<(std::sync::Arc<str>, u64)>,
     pub doc: FlatJson,
     /// Entity values of the record (IPs, keys, ARNs, accounts), highlighted where they appear.
     pub entities: HashSet<String>,
@@ -62,7 +62,6 @@ impl Preview {
         *self = Preview {
             page: self.page,
             zoom: self.zoom,
-            search: std::mem::take(&mut self.search),
             ..Preview::default()
         };
     }
@@ -71,8 +70,8 @@ impl Preview {
         self.shown.is_none()
     }
 
-    pub fn show(&mut self, key: (u64, usize), r: &Record) {
-        if self.shown == Some(key) {
+    pub fn show(&mut self, key: (std::sync::Arc<str>, u64), r: &Record) {
+        if self.shown.as_ref() == Some(&key) {
             return;
         }
         // Rows only, made from the record's text in one pass (a 50 MB record is not kept twice).
@@ -81,8 +80,9 @@ impl Preview {
         self.shown = Some(key);
         self.cursor = 0;
         self.top = 0;
-        // The search follows from record to record, as in a pager.
-        let _ = self.set_search(&self.search.clone());
+        // A find belongs to the record it was made in: another record starts without one.
+        self.search.clear();
+        self.matches.clear();
     }
 
     // ---- moving ---------------------------------------------------------------------------

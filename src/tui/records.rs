@@ -4,12 +4,14 @@
 use std::cmp::Ordering;
 
 use crate::query::Query;
-use crate::record::{self, Record};
+use crate::record::Record;
 
 /// The column the list is ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     Time,
+    /// Highest severity (GuardDuty, OCSF) first.
+    Severity,
     Kind,
     Event,
     Principal,
@@ -19,8 +21,9 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 7] = [
+    pub const ALL: [SortKey; 8] = [
         SortKey::Time,
+        SortKey::Severity,
         SortKey::Kind,
         SortKey::Event,
         SortKey::Principal,
@@ -32,6 +35,7 @@ impl SortKey {
     pub fn name(self) -> &'static str {
         match self {
             SortKey::Time => "time",
+            SortKey::Severity => "severity",
             SortKey::Kind => "kind",
             SortKey::Event => "event",
             SortKey::Principal => "principal",
@@ -51,6 +55,15 @@ pub struct Row {
     pub rec: Record,
     /// Milliseconds since the epoch; undated records sort last.
     time: i64,
+}
+
+impl crate::dedup::Holds for Row {
+    fn record(&self) -> &Record {
+        &self.rec
+    }
+    fn record_mut(&mut self) -> &mut Record {
+        &mut self.rec
+    }
 }
 
 impl Row {
@@ -80,9 +93,11 @@ pub struct Records {
     /// The user moved in this list: a growing list keeps their record under the cursor; until
     /// then the cursor stays on the first row.
     pub moved: bool,
-    /// Changes whenever row indices stop meaning what they meant (cleared, findings deduplicated),
-    /// so what points into `rows` (the pivots) knows to start again.
+    /// Changes whenever row indices stop meaning what they meant (cleared, a finding replaced
+    /// by its newer export), so what points into `rows` (the pivots' index) starts again.
     pub epoch: u64,
+    /// Each record once: copies join the kept record's `also`.
+    dedup: crate::dedup::Dedup,
 }
 
 impl Records {
@@ -95,33 +110,31 @@ impl Records {
         self.moved = false;
         self.viewed = 0;
         self.epoch += 1;
+        self.dedup = Default::default();
     }
 
+    /// Takes records in, each once: a copy (another object delivered it, a finding exported
+    /// again) is merged into the row that holds it.
     pub fn push(&mut self, recs: Vec<Record>) {
         if recs.is_empty() {
             return;
         }
-        self.rows.extend(recs.into_iter().map(Row::new));
+        for r in recs {
+            if let crate::dedup::Added::Newer(i) = self.dedup.add_with(&mut self.rows, r, Row::new)
+            {
+                // The row changed in place: the view places it again, the index reads it again.
+                if i < self.viewed {
+                    self.viewed = usize::MAX;
+                }
+                self.epoch += 1;
+            }
+        }
         self.stale = true;
     }
 
-    /// GuardDuty re-exports a finding when it changes: once every object is read, keep the newest.
-    pub fn keep_newest_findings(&mut self) {
-        if !self
-            .rows
-            .iter()
-            .any(|r| r.rec.kind == record::RecordKind::GuardDuty)
-        {
-            return;
-        }
-        let mut recs: Vec<Record> = self.rows.drain(..).map(|r| r.rec).collect();
-        if crate::dedup::dedup(&mut recs) > 0 || self.rows.is_empty() {
-            self.stale = true;
-        }
-        self.rows = recs.into_iter().map(Row::new).collect();
-        // Rows were removed: indices changed, so the view is built again from nothing.
-        self.viewed = usize::MAX;
-        self.epoch += 1;
+    /// Records in the list that other objects delivered too (each counted once).
+    pub fn copies(&self) -> usize {
+        self.rows.iter().filter(|r| !r.rec.also.is_empty()).count()
     }
 
     pub fn selected(&self) -> Option<&Record> {
@@ -160,8 +173,11 @@ impl Records {
     /// position), the whole of it reversed by `S`.
     fn order(&self, a: u32, b: u32) -> Ordering {
         let (x, y) = (&self.rows[a as usize], &self.rows[b as usize]);
+        let sev = |r: &Row| r.rec.severity.unwrap_or(f64::NEG_INFINITY);
         let primary = match self.sort {
             None | Some(SortKey::Time) => Ordering::Equal,
+            // Highest first: the order on call reads alerts in.
+            Some(SortKey::Severity) => sev(y).total_cmp(&sev(x)),
             Some(k) => column(&x.rec, k).cmp(column(&y.rec, k)),
         };
         let o = primary
@@ -267,7 +283,7 @@ fn column(r: &Record, k: SortKey) -> &str {
         SortKey::Ip => r.ip.as_deref().unwrap_or(""),
         SortKey::Account => r.account.as_deref().unwrap_or(""),
         SortKey::Region => r.region.as_deref().unwrap_or(""),
-        SortKey::Time => "",
+        SortKey::Time | SortKey::Severity => "",
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Saved {
     pub reverse: bool,
     /// The pivot history, oldest first, as `kind:value` targets.
     pub pivots: Vec<String>,
+    /// Each pivot's centre (RFC 3339) and reach either side (seconds), when it has one.
+    pub pivot_windows: Vec<Option<(String, i64)>>,
     pub pivot_at: usize,
     pub pivot_active: bool,
     /// Bookmarked records: object and line, element or row.
@@ -105,11 +107,11 @@ impl Resume {
 impl App {
     /// The session as it stands.
     pub fn snapshot(&self) -> Saved {
-        let load = match self.load.as_ref() {
-            Some(l) if l.done => Some(SavedLoad {
-                source: l.req.source,
-                prefix: l.req.prefix.clone(),
-                object: l.req.object.as_ref().map(|o| o.key.clone()),
+        let load = match self.load.as_ref().filter(|l| l.done) {
+            Some(l) if !l.reqs.is_empty() => Some(SavedLoad {
+                source: l.reqs[0].source,
+                prefix: l.reqs[0].prefix.clone(),
+                object: l.reqs[0].object.as_ref().map(|o| o.key.clone()),
             }),
             _ => self.resume.as_ref().and_then(|r| r.read.clone()),
         };
@@ -132,6 +134,12 @@ impl App {
                 .history
                 .iter()
                 .map(|f| format!("{}:{}", f.target.kind.as_str(), f.target.value))
+                .collect(),
+            pivot_windows: self
+                .pivots
+                .history
+                .iter()
+                .map(|f| f.center.map(|c| (c.to_rfc3339(), f.around.num_seconds())))
                 .collect(),
             pivot_at: self.pivots.at,
             pivot_active: self.pivots.active,
@@ -202,7 +210,8 @@ impl App {
     }
 
     /// Called as a load starts: the saved pivots of that partition are opened over it.
-    pub(super) fn resume_pivots(&mut self, req: &LoadRequest) {
+    pub(super) fn resume_pivots(&mut self, reqs: &[LoadRequest]) {
+        let Some(req) = reqs.first() else { return };
         let Some(saved) = self.resume.as_mut().and_then(|r| r.pending.take()) else {
             return;
         };
@@ -216,15 +225,27 @@ impl App {
         if !same {
             return;
         }
-        for t in &saved.pivots {
-            if let Some(e) = entity::parse_target(t) {
-                self.pivots.open(&self.records, e);
-            }
+        for (n, t) in saved.pivots.iter().enumerate() {
+            let Some(e) = entity::parse_target(t) else {
+                continue;
+            };
+            let (center, around) = match saved.pivot_windows.get(n).cloned().flatten() {
+                Some((c, secs)) => (
+                    chrono::DateTime::parse_from_rfc3339(&c)
+                        .ok()
+                        .map(|c| c.with_timezone(&chrono::Utc)),
+                    chrono::Duration::try_seconds(secs).unwrap_or(self.settings.around),
+                ),
+                None => (None, self.settings.around),
+            };
+            self.pivots.open(&self.records, e, center, around);
         }
         if !self.pivots.history.is_empty() {
             self.pivots.at = saved.pivot_at.min(self.pivots.history.len() - 1);
             self.pivots.active = saved.pivot_active;
             self.focus = Focus::Records;
+            // The pivot shown scans its window again; the others when they are shown.
+            self.scan_if_new();
         }
     }
 }

@@ -3,19 +3,17 @@
 //! the byte budget asks first, and Esc stops the query running (StopQueryExecution). The records
 //! Athena returns join the loaded ones, so the pivot timeline shows both.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Duration, Utc};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio_util::sync::CancellationToken;
 
 use super::app::{App, Failure, Overlay};
+use super::keymap::{Action, Context};
 use crate::athena::client::QueryRequest;
 use crate::athena::pivot::{self, PivotQuery};
 use crate::athena::run::PivotRun;
 use crate::config::AthenaConfig;
 use crate::entity::Entity;
-use crate::record::{Record, RecordKind};
+use crate::record::Record;
 use crate::scope::{self, Scope};
 use crate::source::AwsOptions;
 
@@ -97,6 +95,16 @@ pub struct Widen {
     pub stage: Stage,
 }
 
+impl Widen {
+    /// Where its keys are read: typing the window, else answering.
+    pub(super) fn context(&self) -> Context {
+        match self.stage {
+            Stage::Window(_) => Context::Prompt,
+            _ => Context::Question,
+        }
+    }
+}
+
 /// `FROM..TO` (days or RFC 3339), or a span back from now (`7d`).
 pub fn parse_window(
     text: &str,
@@ -132,30 +140,6 @@ pub fn default_window(records: &[&Record], span: Duration) -> String {
     format!("{}..{}", first.format("%Y-%m-%d"), last.format("%Y-%m-%d"))
 }
 
-/// One record, however it was found: Athena rows and loaded rows of the same event agree.
-fn identity(r: &Record) -> String {
-    let v = &r.value();
-    let id = match r.kind {
-        RecordKind::CloudTrail => v
-            .get("eventID")
-            .and_then(|x| x.as_str())
-            .map(str::to_string),
-        RecordKind::GuardDuty => v.get("id").and_then(|x| x.as_str()).map(|id| {
-            let updated = v.get("updatedAt").and_then(|x| x.as_str()).unwrap_or("");
-            format!("{id}@{updated}")
-        }),
-        RecordKind::Ocsf => v
-            .pointer("/metadata/uid")
-            .and_then(|x| x.as_str())
-            .map(str::to_string),
-    };
-    format!(
-        "{}:{}",
-        r.kind.as_str(),
-        id.unwrap_or_else(|| serde_json::to_string(v).unwrap_or_default())
-    )
-}
-
 impl App {
     /// `a`: opens the widening of the pivot shown, with the default window filled in.
     pub(super) fn open_widen(&mut self) {
@@ -163,11 +147,7 @@ impl App {
             self.message = Some("a widens a pivot: p on a record pivots first".into());
             return;
         };
-        let recs: Vec<&Record> = f
-            .rows
-            .iter()
-            .map(|&i| &self.records.rows[i as usize].rec)
-            .collect();
+        let recs: Vec<&Record> = f.records.iter().collect();
         let text = default_window(&recs, self.athena.window);
         self.overlay = Some(Overlay::Athena(Widen {
             target: f.target.clone(),
@@ -176,17 +156,21 @@ impl App {
         }));
     }
 
-    pub(super) fn widen_key(&mut self, mut w: Widen, ev: KeyEvent) -> Option<Overlay> {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        match (&mut w.stage, ev.code) {
-            (Stage::Running { .. }, KeyCode::Esc) => {
+    pub(super) fn widen_key(
+        &mut self,
+        mut w: Widen,
+        action: Option<Action>,
+        typed: Option<char>,
+    ) -> Option<Overlay> {
+        match (&mut w.stage, action) {
+            (Stage::Running { .. }, Some(Action::Back)) => {
                 if let Some(c) = &self.athena.cancel {
                     c.cancel();
                 }
                 self.message = Some("stopping the Athena query…".into());
             }
             (Stage::Running { .. }, _) => {}
-            (Stage::Confirm(..), KeyCode::Char('y' | 'Y')) => {
+            (Stage::Confirm(..), Some(Action::Confirm)) => {
                 let Stage::Confirm(plan, estimate) =
                     std::mem::replace(&mut w.stage, Stage::Window(None))
                 else {
@@ -194,13 +178,14 @@ impl App {
                 };
                 w.stage = self.start_run(&w.target, plan, estimate);
             }
-            (Stage::Confirm(..) | Stage::Estimating(_), KeyCode::Esc | KeyCode::Char('n')) => {
+            (Stage::Confirm(..) | Stage::Estimating(_), Some(Action::Back | Action::Deny)) => {
                 self.athena.gen += 1;
                 w.stage = Stage::Window(None);
             }
             (Stage::Confirm(..) | Stage::Estimating(_), _) => {}
-            (Stage::Window(_), KeyCode::Esc) => return None,
-            (Stage::Window(_), KeyCode::Enter) => {
+            (Stage::Window(_), _) if typed.is_some() => w.text.extend(typed),
+            (Stage::Window(_), Some(Action::Back)) => return None,
+            (Stage::Window(_), Some(Action::Open)) => {
                 w.stage = match self.plan(&w.target, &w.text) {
                     Ok(plan) => {
                         self.athena.gen += 1;
@@ -210,11 +195,10 @@ impl App {
                     Err(e) => Stage::Window(Some(e)),
                 }
             }
-            (Stage::Window(_), KeyCode::Backspace) => {
+            (Stage::Window(_), Some(Action::DeleteChar)) => {
                 w.text.pop();
             }
-            (Stage::Window(_), KeyCode::Char('u')) if ctrl => w.text.clear(),
-            (Stage::Window(_), KeyCode::Char(c)) if !ctrl => w.text.push(c),
+            (Stage::Window(_), Some(Action::ClearInput)) => w.text.clear(),
             _ => {}
         }
         Some(Overlay::Athena(w))
@@ -328,24 +312,8 @@ impl App {
                 return;
             }
         };
-        // Athena's rows all name the pivot's entity: only the pivot's rows can be the same.
-        let known: HashSet<String> = self
-            .pivots
-            .current()
-            .map(|f| {
-                f.rows
-                    .iter()
-                    .map(|&i| identity(&self.records.rows[i as usize].rec))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Athena's rows all name the pivot's entity: they join its timeline, each record once.
         let found = run.records.len();
-        let new: Vec<Record> = run
-            .records
-            .into_iter()
-            .filter(|r| !known.contains(&identity(r)))
-            .collect();
-        let added = new.len();
         for s in &run.skipped {
             self.failures.push(Failure {
                 what: format!("athena {window}"),
@@ -353,9 +321,11 @@ impl App {
                 fatal: false,
             });
         }
-        self.records.push(new);
-        self.records.merge_new();
-        self.pivots.refresh(&self.records);
+        let Some(frame) = self.pivots.current_mut() else {
+            return;
+        };
+        let added = frame.add(run.records);
+        frame.refresh();
         let summary = format!(
             "{window}: {found} records ({added} not loaded before), scanned {}, ≈ ${:.4}, queries {}",
             crate::output::human_bytes(run.scanned_bytes),
@@ -363,6 +333,9 @@ impl App {
             run.query_ids.join(" ")
         );
         self.message = Some(format!("Athena {summary}"));
+        if let Some(f) = self.pivots.current_mut() {
+            f.widened = Some(summary.clone());
+        }
         self.athena.widened = Some(summary);
     }
 }

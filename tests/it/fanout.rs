@@ -192,6 +192,27 @@ async fn an_organization_day_is_listed_as_a_work_queue_with_one_request_per_fold
         )) && line.contains(", 72 requests"),
         "{line}"
     );
+
+    // The command line's progress counts the requests of its load the same way.
+    let r = run(trawl().args([
+        "records",
+        "--progress",
+        "--format",
+        "jsonl",
+        "--account",
+        &account(42),
+        "--endpoint-url",
+        &m.endpoint,
+        &format!("s3://{bucket}"),
+    ]));
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 144);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("72/72 objects") && last.contains(", 72 requests"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

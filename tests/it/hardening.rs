@@ -675,7 +675,7 @@ async fn a_partition_is_saved_only_once_it_has_been_read() {
     // Another partition starts loading: until it is read, the session names the last one read.
     let other = "AWSLogs/o-a1b2c3d4e5/123456789/CloudTrail/us-east-2/2023/05/30/";
     let load = s.app.load.as_mut().expect("a load");
-    load.req.prefix = other.into();
+    load.reqs[0].prefix = other.into();
     load.done = false;
     s.app.persist();
     assert_eq!(saved(&path).as_deref(), Some(day));

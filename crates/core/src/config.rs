@@ -12,8 +12,12 @@
 //! [workspaces]                     # `trawl @prod` opens all of these
 //! prod = ["s3://org-trail", "s3://gd-exports/findings", "./lake"]
 //!
+//! tz = "utc"                       # times shown in UTC (the default) or "local" (--tz wins)
+//!
 //! [pivot]
-//! window = "7d"                    # the default pivot window (90m, 24h, 7d, 2w)
+//! around = "24h"                   # the screen's scan: this much either side of the record
+//! scan_budget = 2147483648         # bytes a scan may read before it asks (2 GiB)
+//! window = "7d"                    # the Athena widening's window (90m, 24h, 7d, 2w)
 //!
 //! [athena]
 //! workgroup = "ir"
@@ -38,12 +42,21 @@ const MAX_PIVOT_WINDOW_DAYS: i64 = 3660;
 /// The pivot window when the file sets none.
 pub const DEFAULT_PIVOT_WINDOW: &str = "7d";
 
+/// How far either side of a record the screen's pivot scans when the file sets nothing.
+pub const DEFAULT_PIVOT_AROUND: &str = "24h";
+
+/// Bytes a pivot scan reads without asking when the file sets nothing.
+pub const DEFAULT_SCAN_BUDGET: u64 = 2 << 30;
+
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The default colour theme (a built-in name, a theme file's name, or a path).
     #[serde(default)]
     pub theme: Option<String>,
+    /// The zone times are shown in: `utc` (the default) or `local`.
+    #[serde(default)]
+    pub tz: Option<String>,
     /// Key overrides: action name → one key or a list of keys (`ctrl-n`, `G`, `enter`).
     #[serde(default)]
     pub keys: HashMap<String, KeyList>,
@@ -73,8 +86,12 @@ pub enum KeyList {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PivotConfig {
-    /// How far a pivot looks by default: a span (`90m`, `24h`, `7d`, `2w`).
+    /// How far the Athena widening looks by default: a span (`90m`, `24h`, `7d`, `2w`).
     pub window: Option<String>,
+    /// How far either side of a record the screen's pivot scans the sources.
+    pub around: Option<String>,
+    /// Bytes a pivot scan may read before it asks first.
+    pub scan_budget: Option<u64>,
 }
 
 /// The `[athena]` section: where queries run and which tables they read, so that flags need not
@@ -195,6 +212,16 @@ impl Config {
         config
             .pivot_window()
             .map_err(|e| format!("[pivot] window: {e}"))?;
+        config
+            .pivot_around()
+            .map_err(|e| format!("[pivot] around: {e}"))?;
+        if let Some(tz) = config.tz.as_deref() {
+            if !matches!(tz, "utc" | "local") {
+                return Err(format!(
+                    "tz: '{tz}' is not a zone trawl knows: utc or local"
+                ));
+            }
+        }
         for (name, sources) in &config.workspaces {
             if let Some(s) = sources.iter().find(|s| s.starts_with('@')) {
                 return Err(format!(
@@ -250,19 +277,17 @@ impl Config {
 
     /// `[pivot] window`, 7 days when unset.
     pub fn pivot_window(&self) -> Result<chrono::Duration, String> {
-        let text = self.pivot.window.as_deref().unwrap_or(DEFAULT_PIVOT_WINDOW);
-        let span = crate::scope::parse_span(text)?;
-        if span <= chrono::Duration::zero() {
-            return Err(format!(
-                "'{text}' is not a window: it must be longer than 0"
-            ));
-        }
-        if span > chrono::Duration::days(MAX_PIVOT_WINDOW_DAYS) {
-            return Err(format!(
-                "'{text}' is too wide a window: at most {MAX_PIVOT_WINDOW_DAYS}d"
-            ));
-        }
-        Ok(span)
+        checked_window(self.pivot.window.as_deref().unwrap_or(DEFAULT_PIVOT_WINDOW))
+    }
+
+    /// `[pivot] around`, 24 hours when unset.
+    pub fn pivot_around(&self) -> Result<chrono::Duration, String> {
+        checked_window(self.pivot.around.as_deref().unwrap_or(DEFAULT_PIVOT_AROUND))
+    }
+
+    /// `[pivot] scan_budget`, 2 GiB when unset.
+    pub fn scan_budget(&self) -> u64 {
+        self.pivot.scan_budget.unwrap_or(DEFAULT_SCAN_BUDGET)
     }
 
     /// Source arguments with every `@NAME` replaced by workspace NAME's sources, in order, each
@@ -328,6 +353,22 @@ impl Config {
             known.join(", ")
         )
     }
+}
+
+/// A window's span: longer than nothing, at most ten years.
+fn checked_window(text: &str) -> Result<chrono::Duration, String> {
+    let span = crate::scope::parse_span(text)?;
+    if span <= chrono::Duration::zero() {
+        return Err(format!(
+            "'{text}' is not a window: it must be longer than 0"
+        ));
+    }
+    if span > chrono::Duration::days(MAX_PIVOT_WINDOW_DAYS) {
+        return Err(format!(
+            "'{text}' is too wide a window: at most {MAX_PIVOT_WINDOW_DAYS}d"
+        ));
+    }
+    Ok(span)
 }
 
 #[cfg(test)]

@@ -76,48 +76,84 @@ pub struct Dedup {
     seen: HashMap<Identity, (Vec<usize>, Option<DateTime<Utc>>)>,
 }
 
+/// What a list keeps its records in: the record itself, or a row around it.
+pub trait Holds {
+    fn record(&self) -> &Record;
+    fn record_mut(&mut self) -> &mut Record;
+}
+
+impl Holds for Record {
+    fn record(&self) -> &Record {
+        self
+    }
+    fn record_mut(&mut self) -> &mut Record {
+        self
+    }
+}
+
 impl Dedup {
     /// Adds `r` to `records` unless a record there is the same one.
-    pub fn add(&mut self, records: &mut Vec<Record>, mut r: Record) -> Added {
+    pub fn add(&mut self, records: &mut Vec<Record>, r: Record) -> Added {
+        self.add_with(records, r, |r| r)
+    }
+
+    /// Adds `r` to `items` (made into an item by `wrap`) unless an item holds the same record.
+    pub fn add_with<T: Holds>(
+        &mut self,
+        items: &mut Vec<T>,
+        mut r: Record,
+        wrap: impl FnOnce(Record) -> T,
+    ) -> Added {
         let Some((id, version)) = identity(&r) else {
-            records.push(r);
-            return Added::New(records.len() - 1);
+            items.push(wrap(r));
+            return Added::New(items.len() - 1);
         };
         let finding = r.kind == RecordKind::GuardDuty;
         let Some((held, kept)) = self.seen.get_mut(&id) else {
-            records.push(r);
-            let i = records.len() - 1;
+            items.push(wrap(r));
+            let i = items.len() - 1;
             self.seen.insert(id, (vec![i], version));
             return Added::New(i);
         };
         if finding && version >= *kept {
             // The newer export is the finding now; the older object stays as evidence.
             let i = held[0];
-            let old = std::mem::replace(&mut records[i], r);
-            let mut also = old.also;
-            also.push(old.origin);
-            also.append(&mut records[i].also);
-            records[i].also = also;
+            let mut old = std::mem::replace(&mut items[i], wrap(r));
+            let old = old.record_mut();
+            let now = items[i].record_mut();
+            let mut also = std::mem::take(&mut old.also);
+            also.push(old.origin.clone());
+            also.append(&mut now.also);
+            also.retain(|o| *o != now.origin);
+            also.dedup();
+            now.also = also;
             *kept = version;
             return Added::Newer(i);
         }
         let same = if finding {
             Some(held[0])
         } else {
-            held.iter().copied().find(|&i| records[i].raw == r.raw)
+            held.iter()
+                .copied()
+                .find(|&i| items[i].record().raw == r.raw)
         };
         match same {
             Some(i) => {
-                let mut also = std::mem::take(&mut r.also);
-                records[i].also.push(r.origin);
-                records[i].also.append(&mut also);
+                // The same object read again (a list and a scan both read it) is no second
+                // delivery: only other objects join `also`.
+                let kept = items[i].record_mut();
+                for o in std::iter::once(r.origin).chain(std::mem::take(&mut r.also)) {
+                    if o != kept.origin && !kept.also.contains(&o) {
+                        kept.also.push(o);
+                    }
+                }
                 Added::Copy(i)
             }
             None => {
                 // The same id on other content: another record, kept whole.
-                records.push(r);
-                held.push(records.len() - 1);
-                Added::New(records.len() - 1)
+                items.push(wrap(r));
+                held.push(items.len() - 1);
+                Added::New(items.len() - 1)
             }
         }
     }
@@ -239,6 +275,19 @@ mod tests {
         assert!(v
             .iter()
             .all(|r| r.also.len() == 1 && &*r.also[0].object == "b"));
+    }
+
+    #[test]
+    fn the_same_object_read_twice_is_not_a_second_delivery() {
+        let mut v = vec![
+            rec(event("e1"), "a"),
+            rec(event("e1"), "a"),
+            rec(event("e1"), "b"),
+            rec(event("e1"), "b"),
+        ];
+        assert_eq!(dedup(&mut v), 3);
+        let also: Vec<&str> = v[0].also.iter().map(|o| &*o.object).collect();
+        assert_eq!(also, ["b"]);
     }
 
     #[test]

@@ -278,6 +278,15 @@ fn is_principal_resource(service: &str, r: &str) -> bool {
     }
 }
 
+/// A principal as a list shows it: an ARN without its `arn:aws:service::account:` head (the
+/// account is a column of its own): `assumed-role/web-app-role/i-0a1b`; anything else as it is.
+pub fn short_principal(p: &str) -> &str {
+    match parse_arn(p) {
+        Some(a) => &p[p.len() - a.resource.len()..],
+        None => p,
+    }
+}
+
 /// The role ARN an assumed-role session ARN belongs to: arn:aws:sts::A:assumed-role/R/S ->
 /// arn:aws:iam::A:role/R (keeping the partition). The session ARN has no path, so neither has
 /// the role ARN.

@@ -21,6 +21,7 @@ pub mod pivot;
 pub mod private_file;
 pub mod query;
 pub mod record;
+pub mod scan;
 pub mod scope;
 pub mod source;
 pub mod text;

@@ -153,6 +153,33 @@ pub async fn load_all_with(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Reads `objects` in turn order, as many at once as [`decode_concurrency`] allows (`reserved`
+/// cores kept free for a screen), and hands each to `on` as it finishes, in any order. No new
+/// object is started once `opts.cancel` is cancelled or `on` says break; the ones in flight stop
+/// at their next record. Returns whether it stopped early.
+pub async fn read_each(
+    objects: Vec<ObjectRef>,
+    opts: &LoadOptions,
+    reserved: usize,
+    mut on: impl FnMut(ObjectRef, ObjectResult) -> ControlFlow<()>,
+) -> bool {
+    let concurrency = decode_concurrency(&objects, opts.concurrency, reserved);
+    let cancel = opts.cancel.clone();
+    let mut results = stream::iter(objects)
+        .take_while(|_| std::future::ready(!cancel.is_cancelled()))
+        .map(|o| async move {
+            let r = read_object(&o, opts).await;
+            (o, r)
+        })
+        .buffer_unordered(concurrency);
+    while let Some((o, r)) = results.next().await {
+        if on(o, r).is_break() {
+            return true;
+        }
+    }
+    opts.cancel.is_cancelled()
+}
+
 /// How many of `objects` to read at once. Local objects are decoded, not waited for: more at
 /// once than there are cores (less `reserved`, kept for a screen) only adds buffers of a few
 /// megabytes each. Remote ones wait on the network, where `wanted` keeps the pipe full.

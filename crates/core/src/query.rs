@@ -71,6 +71,12 @@ pub enum Field {
     Resource,
     Ua,
     Time,
+    /// The title or id of a detection rule the record set off.
+    Rule,
+    /// The record's detection level: its rules' highest, or GuardDuty's severity band.
+    Level,
+    /// An ATT&CK technique id of the record's detections (`T1098` also finds `T1098.001`).
+    Attack,
     /// A dotted path into the record's JSON (`requestParameters.userName`).
     Path(Vec<String>),
 }
@@ -84,7 +90,7 @@ pub struct FieldDoc {
 }
 
 /// Every field a query or a count may name (paths apart), in the order help lists them.
-pub const FIELDS: [FieldDoc; 18] = [
+pub const FIELDS: [FieldDoc; 21] = [
     FieldDoc {
         name: "ip",
         aliases: &["addr"],
@@ -175,6 +181,21 @@ pub const FIELDS: [FieldDoc; 18] = [
         aliases: &[],
         about: "a day, hour, minute or second: time:2024-05-02T03, time:>=2024-05-02",
     },
+    FieldDoc {
+        name: "rule",
+        aliases: &["detection"],
+        about: "a detection rule's title or id the record set off",
+    },
+    FieldDoc {
+        name: "level",
+        aliases: &["lvl"],
+        about: "detection level: level:>=high (rules, and GuardDuty's severity)",
+    },
+    FieldDoc {
+        name: "attack",
+        aliases: &["technique"],
+        about: "an ATT&CK technique of its detections: attack:T1098",
+    },
 ];
 
 impl Field {
@@ -210,6 +231,9 @@ impl Field {
             "bucket" => Field::Bucket,
             "resource" => Field::Resource,
             "ua" => Field::Ua,
+            "rule" => Field::Rule,
+            "level" => Field::Level,
+            "attack" => Field::Attack,
             _ => Field::Time,
         })
     }
@@ -245,6 +269,9 @@ impl Field {
             Field::Resource => "resource",
             Field::Ua => "ua",
             Field::Time => "time",
+            Field::Rule => "rule",
+            Field::Level => "level",
+            Field::Attack => "attack",
             Field::Path(p) => {
                 let path = p.join(".");
                 return Cow::Owned(if p.len() == 1 {
@@ -328,6 +355,20 @@ impl Field {
                     add(Cow::Owned(t.format("%Y-%m-%dT%H").to_string()));
                 }
             }
+            Field::Rule => r
+                .detections
+                .iter()
+                .for_each(|h| add(Cow::Borrowed(&h.rule))),
+            Field::Level => {
+                if let Some(l) = crate::detect::record_level(r) {
+                    add(Cow::Borrowed(l.as_str()));
+                }
+            }
+            Field::Attack => r
+                .detections
+                .iter()
+                .flat_map(|h| &h.attack)
+                .for_each(|a| add(Cow::Borrowed(a))),
             Field::Ua => {
                 for v in ua_values(r) {
                     leaf_texts(&v, &mut |s| add(Cow::Owned(s.into_owned())));
@@ -850,10 +891,17 @@ impl<'a> Parser<'a> {
                 let n: f64 = operand.parse().map_err(|_| bad("a number"))?;
                 Ok(Match::Number(cmp, n))
             }
+            Field::Level => {
+                let n = level_number(operand)
+                    .ok_or_else(|| bad("a level (informational, low, medium, high, critical)"))?;
+                Ok(Match::Number(cmp, n))
+            }
             _ => Err(error(
                 operand_at.saturating_sub(1),
                 1,
-                format!("{name}: at {term_at} does not compare; only sev:, time: and paths do"),
+                format!(
+                    "{name}: at {term_at} does not compare; only sev:, level:, time: and paths do"
+                ),
             )),
         }
     }
@@ -888,6 +936,16 @@ impl<'a> Parser<'a> {
                     )
                 })?;
                 Ok(Match::Period(start, end))
+            }
+            Field::Level => {
+                let n = level_number(v).ok_or_else(|| {
+                    error(
+                        at,
+                        v.len().max(1),
+                        format!("level: at {at} wants informational, low, medium, high or critical (level:>=high), not '{v}'"),
+                    )
+                })?;
+                Ok(Match::NumberEq(n))
             }
             _ if exact => Ok(Match::Equals(Needle::new(v))),
             _ => Ok(Match::Contains(Needle::new(v))),
@@ -969,8 +1027,10 @@ impl Node {
                 | Field::Severity
                 | Field::Time
                 | Field::Resource
-                | Field::Bucket => 0,
-                Field::Error => 1,
+                | Field::Bucket
+                | Field::Rule
+                | Field::Attack => 0,
+                Field::Error | Field::Level => 1,
                 Field::Ip | Field::Principal | Field::Account => 1,
                 Field::Key
                 | Field::PrincipalId
@@ -1022,8 +1082,31 @@ impl Test {
     }
 }
 
+/// A detection level as a number, so that levels compare (`level:>=high`).
+fn level_number(name: &str) -> Option<f64> {
+    let level: crate::detect::Level = name.parse().ok()?;
+    Some(level as u8 as f64)
+}
+
 fn field_matches(f: &Field, m: &Match, r: &Record) -> bool {
     match (f, m) {
+        (Field::Level, _) => {
+            let Some(l) = crate::detect::record_level(r) else {
+                return false;
+            };
+            let n = l as u8 as f64;
+            match m {
+                Match::Any => true,
+                Match::NumberEq(x) => (n - x).abs() < 1e-9,
+                Match::Number(c, x) => compare(n, *c, *x),
+                Match::Regex(re) => re.is_match(l.as_str()),
+                _ => false,
+            }
+        }
+        (Field::Rule, Match::Contains(n)) => crate::detect::has_rule(r, &n.lower),
+        (Field::Attack, Match::Contains(n) | Match::Equals(n)) => {
+            crate::detect::has_attack(r, &n.lower)
+        }
         (Field::Time, _) => {
             let Some(t) = r.time else { return false };
             match m {

@@ -57,8 +57,11 @@ pub struct Walk {
 /// Listings at once for `concurrency` objects read at once: listing is all round trips (an
 /// organization trail is accounts × regions × days of folders), so it runs wider than reading.
 pub fn list_concurrency(concurrency: usize) -> usize {
-    concurrency.saturating_mul(4).clamp(16, 64)
+    concurrency.saturating_mul(4).clamp(16, MAX_LISTINGS)
 }
+
+/// Most listings at once: what the command line's default `--concurrency` gives.
+pub const MAX_LISTINGS: usize = 64;
 
 /// Walks every source down to its objects, `concurrency` listings at once. The folders form a
 /// work queue, not levels: each finished listing starts its sub-folders' listings at once, so

@@ -248,7 +248,7 @@ async fn child_screen(lake: &Path) -> anyhow::Result<serde_json::Value> {
     let Session { mut app, rx } = Session::open(sources);
     let mut terminal = Terminal::new(TestBackend::new(160, 48))?;
     terminal
-        .draw(|f| crate::tui::view::draw(f, &mut app))
+        .draw(|f| crate::tui::view::draw(f, &app))
         .map_err(|e| anyhow::anyhow!("drawing: {e}"))?;
     let first_frame = opened.elapsed();
     let rss_before = status_bytes("VmRSS");

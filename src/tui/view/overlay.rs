@@ -36,6 +36,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Some(Overlay::Failures { scroll }) => failures(f, area, app, *scroll),
         Some(Overlay::Palette(_)) => palette(f, area, app),
         Some(Overlay::Chooser(_)) => super::pivot::chooser(f, area, app),
+        Some(Overlay::Counts(_)) => super::counts::draw(f, area, app),
         Some(Overlay::Athena(_)) => super::pivot::widen(f, area, app),
         _ => {}
     }
@@ -52,48 +53,89 @@ pub(super) fn window(f: &mut Frame, r: Rect, app: &App, title: &str) -> Rect {
     inner
 }
 
-fn help(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
-    let sections = DEFAULT
-        .iter()
-        .map(|b| b.section)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let wanted = (DEFAULT.len() + sections * 2 + 3) as u16;
-    let r = centered(area, 96, wanted.min(area.height));
-    let inner = window(f, r, app, " keys (j/k scroll, any other key closes) ");
-    let key_w = 18;
-    let mut lines = Vec::new();
-    let mut section = "";
+/// The help page: every binding of the table (as the config may have changed it), each section
+/// once, in the order sections first appear, over the whole width of the screen.
+pub(super) fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let mut sections: Vec<&str> = Vec::new();
     for b in DEFAULT {
-        if b.section != section {
-            if !section.is_empty() {
-                lines.push(Line::raw(""));
-            }
-            section = b.section;
-            lines.push(Line::styled(
-                section,
-                Style::default()
-                    .fg(app.theme.c.title)
-                    .add_modifier(Modifier::BOLD),
-            ));
+        if !sections.contains(&b.section) {
+            sections.push(b.section);
         }
-        let keys = app.keymap.keys_of(b.action).join(" ");
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<key_w$}", fit(&keys, key_w - 1)),
-                Style::default().fg(app.theme.c.folder),
-            ),
-            Span::raw(fit(
-                b.desc,
-                (inner.width as usize).saturating_sub(key_w + 2),
-            )),
-        ]));
+    }
+    let key_w = 22.min(width / 3);
+    let mut lines = Vec::new();
+    for section in sections {
+        if !lines.is_empty() {
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled(
+            section_title(section),
+            Style::default()
+                .fg(app.theme.c.title)
+                .add_modifier(Modifier::BOLD),
+        ));
+        for b in DEFAULT.iter().filter(|b| b.section == section) {
+            let keys = app.keymap.keys_of(b.action).join(" ");
+            // A description longer than the line continues under itself, never cut.
+            let desc_w = width.saturating_sub(key_w + 2).max(16);
+            for (n, piece) in super::wrap(b.desc, desc_w).into_iter().enumerate() {
+                let k = if n == 0 {
+                    format!("  {:<key_w$}", fit(&keys, key_w.saturating_sub(1)))
+                } else {
+                    " ".repeat(key_w + 2)
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(k, Style::default().fg(app.theme.c.folder)),
+                    Span::raw(piece),
+                ]));
+            }
+        }
     }
     lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Queries (f, /, trawl records --where): words and \"quoted words\" anywhere in the record, field:value (ip: key: principal: principal_id: user: role: account: event: kind: region: error: bucket: resource: ua: sev:>=7 rule: level:>=high attack:T1098), any JSON path (requestParameters.userName:bob), /regex/, OR between terms, -term for not.",
+        Style::default().fg(app.theme.c.dim),
+    ));
     lines.push(Line::styled(
         "Ctrl-C always quits. Keys can be changed in [keys] of $TRAWL_CONFIG or ~/.config/trawl/config.toml.",
         Style::default().fg(app.theme.c.dim),
     ));
+    lines
+}
+
+fn section_title(section: &str) -> &str {
+    match section {
+        "Copy" => "Copy (after y in the record)",
+        "Prompts" => "Prompts and the palette",
+        "Questions" => "Questions (past the budget?)",
+        "Record" => "Record (the JSON pane)",
+        s => s,
+    }
+}
+
+fn help(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(1),
+    );
+    let inner = window(f, r, app, " keys · j/k scroll · any other key closes ");
+    let lines: Vec<Line> = help_lines(app, inner.width as usize)
+        .into_iter()
+        .flat_map(|l| {
+            // Long prose lines wrap at word boundaries too.
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            if l.spans.len() == 1 && text.chars().count() > inner.width as usize {
+                let style = l.style.patch(l.spans[0].style);
+                super::wrap(&text, inner.width as usize)
+                    .into_iter()
+                    .map(|p| Line::styled(p, style))
+                    .collect::<Vec<_>>()
+            } else {
+                vec![l]
+            }
+        })
+        .collect();
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     f.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
 }
@@ -159,9 +201,16 @@ fn palette(f: &mut Frame, area: Rect, app: &App) {
     ])];
     let height = inner.height.saturating_sub(1) as usize;
     let start = p.cursor.saturating_sub(height.saturating_sub(1));
+    let w = inner.width as usize;
     for (pos, &i) in p.matches.iter().enumerate().skip(start).take(height) {
-        let text = fit(&for_terminal(&p.item(i).text), inner.width as usize - 2);
-        let mut line = Line::raw(format!("  {text}"));
+        let item = p.item(i);
+        let key_w = item.key.chars().count();
+        let text = fit(&for_terminal(&item.text), w.saturating_sub(4 + key_w));
+        let pad = w.saturating_sub(3 + text.chars().count() + key_w);
+        let mut line = Line::from(vec![
+            Span::raw(format!("  {text}{}", " ".repeat(pad))),
+            Span::styled(item.key.clone(), Style::default().fg(app.theme.c.folder)),
+        ]);
         if pos == p.cursor {
             line = line.style(app.theme.selected(true));
         }

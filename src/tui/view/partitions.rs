@@ -7,12 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::{fit, human_bytes, scroll_to, SPINNER};
+use super::{fit, human_bytes, SPINNER};
 use crate::escape::for_terminal;
 use crate::tui::app::App;
 use crate::tui::tree::Listed;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let theme = &app.theme;
     let block = Block::bordered()
         .title(" partitions ")
@@ -21,9 +21,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let height = inner.height as usize;
-    app.tree_page = height;
-    let tree = &mut app.tree;
-    scroll_to(&mut tree.offset, tree.cursor, height);
+    let tree = &app.tree;
     let width = inner.width as usize;
     let mut lines = Vec::with_capacity(height);
     for (pos, &i) in tree.rows.iter().enumerate().skip(tree.offset).take(height) {

@@ -5,17 +5,18 @@
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::overlay::{centered, window};
-use super::records::{bookmarked, record_table};
-use super::{fit, scroll_to, thousands};
+use super::records::{columns, spans_years, table};
+use super::{fit, human_bytes, plural, thousands, wrap};
 use crate::entity::Entity;
 use crate::escape::for_terminal;
 use crate::pivot::overview;
+use crate::record::Record;
 use crate::tui::app::{App, Overlay};
-use crate::tui::records::SortKey;
+use crate::tui::pivot_view::{Frame as Pivot, Stage};
 
 /// Eighths of a cell, for the histogram.
 const BLOCKS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -52,7 +53,7 @@ pub fn chooser(f: &mut Frame, area: Rect, app: &App) {
         f,
         r,
         app,
-        " pivot on · records sharing it · j/k Enter · Esc ",
+        " pivot on · how many in the list · Enter scans every source · Esc ",
     );
     let height = inner.height as usize;
     let start = c.cursor.saturating_sub(height.saturating_sub(1));
@@ -65,7 +66,12 @@ pub fn chooser(f: &mut Frame, area: Rect, app: &App) {
         .take(height)
         .map(|(pos, (e, n))| {
             let count = format!("{:>7}", thousands(*n));
-            let kind = format!("{:<13}", e.kind.as_str());
+            // What the entity is, and the part it plays when it is not the caller's.
+            let kind = if e.role.is_actor() {
+                format!("{:<13}", e.kind.as_str())
+            } else {
+                fit(&format!("{} ({})", e.kind.as_str(), e.role.as_str()), 13) + " "
+            };
             let value = fit(&for_terminal(&e.value), w.saturating_sub(count.len() + 16));
             let mut line = Line::from(vec![
                 Span::styled(format!(" {kind}"), app.theme.fg(app.theme.c.dim)),
@@ -84,58 +90,109 @@ pub fn chooser(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
+/// The header's lines: the entity, the window and what the scan has read, the counts per kind,
+/// the histogram and its ends, the identity chain (wrapped between words).
+fn head(app: &App, frame: &Pivot, w: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
-    let Some(frame) = app.pivots.current() else {
-        return;
-    };
-    let title = format!(
-        " pivot {}/{} · {} · {} records {}",
-        app.pivots.at + 1,
-        app.pivots.history.len(),
-        fit(&entity_label(&frame.target), 60),
-        thousands(frame.rows.len()),
-        if app.athena.widened.is_some() {
-            "· with Athena "
-        } else {
-            "· a widens to Athena "
-        }
-    );
-    let block = Block::bordered()
-        .title(title)
-        .border_style(theme.border(focused))
-        .title_style(theme.fg(theme.c.title));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let w = inner.width as usize;
-    let recs = &app.records;
-    let shared = frame.rows.iter().map(|&i| &recs.rows[i as usize].rec);
-    let o = overview(shared, w.saturating_sub(2).clamp(1, 120));
+    let zone = app.settings.zone;
     let bold = Style::default()
         .fg(theme.c.title)
         .add_modifier(Modifier::BOLD);
-    let mut head = vec![
-        Line::from(vec![Span::styled(
-            fit(&entity_label(&frame.target), w),
-            bold,
-        )]),
-        Line::from(vec![
-            Span::styled(
-                format!("GuardDuty {}", thousands(o.guardduty)),
-                theme.fg(theme.c.guardduty),
+    let dim = theme.fg(theme.c.dim);
+    let mut head = vec![Line::from(vec![Span::styled(
+        fit(&entity_label(&frame.target), w),
+        bold,
+    )])];
+    let window = match frame.window {
+        Some((a, b)) => format!(
+            "{} … {} {} (±{})",
+            zone.format(&a, "%Y-%m-%d %H:%M"),
+            zone.format(&b, "%Y-%m-%d %H:%M"),
+            zone.label(),
+            span_text(frame.around)
+        ),
+        None => "everything the sources hold".into(),
+    };
+    let scan = match &frame.scan {
+        None => "not scanned".to_string(),
+        Some(s) => {
+            let p = &s.progress;
+            let secs = match s.stage {
+                Stage::Running | Stage::Planning => s.started.elapsed().as_secs_f64(),
+                _ => p.elapsed.as_secs_f64(),
+            };
+            let read = |objects: usize, bytes: u64| {
+                format!(
+                    "{} of {}, {} of {}",
+                    thousands(p.objects_done),
+                    plural(objects, "object", "objects"),
+                    human_bytes(p.bytes_done),
+                    human_bytes(bytes)
+                )
+            };
+            match (&s.stage, s.planned) {
+                (Stage::Planning, _) => format!(
+                    "{} listing the window…",
+                    super::SPINNER[app.tick % super::SPINNER.len()]
+                ),
+                (Stage::Asking { objects, bytes }, _) => format!(
+                    "holds {}, {}: past the scan budget",
+                    plural(*objects, "object", "objects"),
+                    human_bytes(*bytes)
+                ),
+                (Stage::Running, Some((o, b))) => format!(
+                    "{} scanning {} · {secs:.1}s · Esc stops",
+                    super::SPINNER[app.tick % super::SPINNER.len()],
+                    read(o, b)
+                ),
+                (Stage::Done, Some((o, b))) => {
+                    format!("scanned {} in {secs:.1}s", read(o, b).replace(" of ", "/"))
+                }
+                (Stage::Stopped, Some((o, b))) => format!("stopped: {}", read(o, b)),
+                (Stage::Stopped, None) => "stopped".into(),
+                (_, None) => String::new(),
+            }
+        }
+    };
+    let failed = frame
+        .scan
+        .as_ref()
+        .map_or(0, |s| s.progress.failed + s.unlisted);
+    let mut scan_line = vec![Span::styled(fit(&format!("{window} · {scan}"), w), dim)];
+    if failed > 0 {
+        scan_line.push(Span::styled(
+            format!(" · {failed} failed (!)"),
+            theme.fg(theme.c.error),
+        ));
+    }
+    head.push(Line::from(scan_line));
+    if let Some(Stage::Asking { .. }) = frame.scan.as_ref().map(|s| &s.stage) {
+        head.push(Line::styled(
+            fit(
+                &format!(
+                    "read it all? y scans it · n or Esc keeps what the list had (budget {})",
+                    human_bytes(app.settings.scan_budget)
+                ),
+                w,
             ),
-            Span::raw(" · "),
-            Span::styled(
-                format!("CloudTrail {}", thousands(o.cloudtrail)),
-                theme.fg(theme.c.cloudtrail),
-            ),
-            Span::raw(" · "),
-            Span::styled(
-                format!("OCSF {}", thousands(o.ocsf)),
-                theme.fg(theme.c.ocsf),
-            ),
-        ]),
-    ];
+            theme.fg(theme.c.warning).add_modifier(Modifier::BOLD),
+        ));
+    }
+    let (gd, ct, oc) = frame.counts();
+    head.push(Line::from(vec![
+        Span::styled(
+            format!("GuardDuty {}", thousands(gd)),
+            theme.fg(theme.c.guardduty),
+        ),
+        Span::raw(" · "),
+        Span::styled(
+            format!("CloudTrail {}", thousands(ct)),
+            theme.fg(theme.c.cloudtrail),
+        ),
+        Span::raw(" · "),
+        Span::styled(format!("OCSF {}", thousands(oc)), theme.fg(theme.c.ocsf)),
+    ]));
+    let o = overview(frame.records.iter(), w.saturating_sub(2).clamp(1, 120));
     if let (Some(first), Some(last)) = (o.first, o.last) {
         head.push(Line::styled(
             format!(" {} ", sparkline(&o.buckets)),
@@ -144,98 +201,105 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         head.push(Line::styled(
             fit(
                 &format!(
-                    " {} … {}",
-                    first.format("%m-%d %H:%M:%S"),
-                    last.format("%m-%d %H:%M:%S")
+                    " {} … {} {}",
+                    zone.format(&first, "%Y-%m-%d %H:%M:%S"),
+                    zone.format(&last, "%Y-%m-%d %H:%M:%S"),
+                    zone.label()
                 ),
                 w,
             ),
-            theme.fg(theme.c.dim),
+            dim,
         ));
     }
-    // Chain lines are long (ARNs, the object they are written in): wrapped, a few lines each
-    // when the pane is tall, one when it is short (80x24) so the timeline keeps its rows.
-    let per_link = if inner.height >= 20 { 3 } else { 1 };
     for link in &frame.chain {
-        let text = format!("⛓ {}", for_terminal(link));
-        let chars: Vec<char> = text.chars().collect();
-        let first = w.max(8);
-        let rest = first.saturating_sub(2).max(1);
-        let mut at = 0;
-        for n in 0..per_link {
-            if at >= chars.len() {
-                break;
-            }
-            let take = if n == 0 { first } else { rest };
-            let piece: String = chars[at..(at + take).min(chars.len())].iter().collect();
-            at += take;
-            let piece = if n + 1 == per_link && at < chars.len() {
-                fit(&format!("{piece}…"), take)
-            } else {
-                piece
-            };
+        for (n, piece) in wrap(&format!("⛓ {}", for_terminal(link)), w.saturating_sub(2))
+            .into_iter()
+            .enumerate()
+        {
             head.push(Line::raw(if n == 0 { piece } else { format!("  {piece}") }));
         }
     }
-    // The header never takes the whole pane: the timeline keeps at least a few rows.
-    let head_h = (head.len() as u16).min(inner.height.saturating_sub(4));
+    head
+}
+
+/// `24h`, `2d`: how far a window reaches either way.
+fn span_text(d: chrono::Duration) -> String {
+    if d.num_hours() % 24 == 0 && d.num_hours() >= 48 {
+        format!("{}d", d.num_days())
+    } else if d.num_minutes() % 60 == 0 {
+        format!("{}h", d.num_hours())
+    } else {
+        format!("{}m", d.num_minutes())
+    }
+}
+
+/// Rows the header takes in a pivot pane of `area`: never so many that the timeline has fewer
+/// than four rows.
+pub fn head_height(app: &App, frame: &Pivot, area: Rect) -> usize {
+    let inner = area.height.saturating_sub(2) as usize;
+    head(app, frame, area.width.saturating_sub(2) as usize)
+        .len()
+        .min(inner.saturating_sub(4))
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+    let theme = &app.theme;
+    let Some(frame) = app.pivots.current() else {
+        return;
+    };
+    let mut title = format!(
+        " pivot {}/{} · {} · {}",
+        app.pivots.at + 1,
+        app.pivots.history.len(),
+        fit(&entity_label(&frame.target), 48),
+        plural(frame.records.len(), "record", "records"),
+    );
+    if frame.rows.len() != frame.records.len() {
+        title.push_str(&format!(" ({} shown)", thousands(frame.rows.len())));
+    }
+    if !frame.filter_text.is_empty() {
+        title.push_str(&format!(" · f: {}", for_terminal(&frame.filter_text)));
+    }
+    title.push_str(if frame.widened.is_some() {
+        " · with Athena "
+    } else {
+        " · w wider · a Athena "
+    });
+    let block = Block::bordered()
+        .title(title)
+        .border_style(theme.border(focused))
+        .title_style(theme.fg(theme.c.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = inner.width as usize;
+    let lines = head(app, frame, w);
+    let head_h = head_height(app, frame, area) as u16;
     let [head_area, table_area] =
         ratatui::layout::Layout::vertical([Constraint::Length(head_h), Constraint::Fill(1)])
             .areas(inner);
-    f.render_widget(Paragraph::new(head), head_area);
-
-    let height = table_area.height.saturating_sub(1) as usize;
-    app.records_page = height;
-    let theme = &app.theme;
-    let Some(frame) = app.pivots.current_mut() else {
+    f.render_widget(Paragraph::new(lines), head_area);
+    if frame.rows.is_empty() {
+        let msg = if !frame.records.is_empty() {
+            "the filter leaves none of them: Esc clears it"
+        } else if frame.scanning() {
+            "nothing yet…"
+        } else {
+            "nothing in the window names it: w scans wider, a asks Athena"
+        };
+        f.render_widget(Paragraph::new(msg).style(theme.fg(theme.c.dim)), table_area);
         return;
-    };
-    scroll_to(&mut frame.offset, frame.cursor, height);
-    let tw = table_area.width;
-    // What and when first; the event (finding types are long) before the principal.
-    const EVENT_MIN: u16 = 26;
-    let mut cols: Vec<(SortKey, &str, u16)> = vec![
-        (SortKey::Time, "time", 14),
-        (SortKey::Kind, "", 4),
-        (SortKey::Event, "event / finding", EVENT_MIN),
-    ];
-    let mut used = 14 + 4 + EVENT_MIN + 2;
-    for (k, name, width) in [
-        (SortKey::Ip, "ip", 15),
-        (SortKey::Principal, "principal", 18),
-        (SortKey::Account, "account", 12),
-    ] {
-        if used + 1 + width > tw {
-            break;
-        }
-        cols.push((k, name, width));
-        used += width + 1;
     }
-    let mut spare = tw.saturating_sub(used);
-    let grow = spare.min(56 - EVENT_MIN);
-    cols[2].2 += grow;
-    spare -= grow;
-    match cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
-        Some(c) => c.2 += spare,
-        None => cols[2].2 += spare,
-    }
-    let header = Row::new(cols.iter().map(|(_, name, _)| {
-        ratatui::widgets::Cell::from(name.to_string()).style(
-            Style::default()
-                .fg(theme.c.dim)
-                .add_modifier(Modifier::BOLD),
-        )
-    }));
-    let recs = &app.records;
-    let visible = (frame.offset..(frame.offset + height).min(frame.rows.len())).map(|pos| {
-        (
-            &recs.rows[frame.rows[pos] as usize].rec,
-            pos == frame.cursor,
-        )
-    });
-    let marked = bookmarked(&app.bookmarks);
+    let height = table_area.height.saturating_sub(1) as usize;
+    let end = (frame.offset + height).min(frame.rows.len());
+    let visible: Vec<&Record> = frame.rows[frame.offset..end]
+        .iter()
+        .map(|&i| &frame.records[i as usize])
+        .collect();
+    let years = spans_years(frame.records.iter());
+    let cols = columns(&visible, table_area.width, years);
+    let cursor = frame.cursor.checked_sub(frame.offset);
     f.render_widget(
-        record_table(visible, &cols, header, theme, focused, &marked),
+        table(&visible, cursor, &cols, app, focused, None, years),
         table_area,
     );
 }

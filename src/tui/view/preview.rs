@@ -15,14 +15,88 @@ use crate::tui::json::{Container, RowKind};
 use crate::tui::preview::Preview;
 use crate::tui::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
+/// Lines over the JSON: the record's detections (rule, level, ATT&CK) and the objects it was
+/// delivered in besides its own.
+fn above(app: &App, w: usize) -> Vec<Line<'static>> {
+    let Some(r) = app.selected() else {
+        return Vec::new();
+    };
+    let theme = &app.theme;
+    let mut lines = Vec::new();
+    for hit in &r.detections {
+        let attack = if hit.attack.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", hit.attack.join(" "))
+        };
+        // Rules of others are shown with their author, as their licence asks.
+        let author = if hit.author.is_empty() || hit.file.starts_with("builtin/") {
+            String::new()
+        } else {
+            format!(" · by {}", for_terminal(&hit.author))
+        };
+        let text = format!(
+            "{} {}{attack}{author}",
+            hit.level.as_str(),
+            for_terminal(&hit.rule)
+        );
+        lines.push(Line::from(vec![
+            super::records::level_mark(Some(hit.level), theme),
+            Span::styled(
+                fit(&format!(" {text}"), w.saturating_sub(1)),
+                theme.fg(theme.c.warning),
+            ),
+        ]));
+    }
+    if let Some(who) = &app.who {
+        for (n, piece) in super::wrap(&format!("who: {}", for_terminal(who)), w)
+            .into_iter()
+            .enumerate()
+            .take(2)
+        {
+            lines.push(Line::styled(
+                if n == 0 { piece } else { format!("  {piece}") },
+                theme.fg(theme.c.title),
+            ));
+        }
+    }
+    if !r.also.is_empty() {
+        lines.push(Line::styled(
+            fit(
+                &format!(
+                    "also delivered in {}",
+                    r.also
+                        .iter()
+                        .map(
+                            |o| for_terminal(o.object.rsplit('/').next().unwrap_or(&o.object))
+                                .into_owned()
+                        )
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                w,
+            ),
+            theme.fg(theme.c.dim),
+        ));
+    }
+    lines
+}
+
+/// Rows of JSON the record pane shows in `area` (the lines over it apart).
+pub fn body_height(app: &App, area: Rect) -> usize {
+    let inner = area.height.saturating_sub(2) as usize;
+    let over = above(app, area.width.saturating_sub(2) as usize).len();
+    inner.saturating_sub(over.min(inner / 2))
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let theme = &app.theme;
     // In the pivot view the record shown is the pivot's row, counted within the pivot.
     let (pos, len) = match app.pivots.current() {
         Some(f) => (f.cursor, f.rows.len()),
         None => (app.records.cursor, app.records.view.len()),
     };
-    let mut title = match app.selected_index().map(|i| &app.records.rows[i].rec) {
+    let mut title = match app.selected() {
         Some(r) => {
             let object = r
                 .origin
@@ -40,12 +114,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
         }
         None => " record ".to_string(),
     };
-    let p = &mut app.preview;
+    let p = &app.preview;
     if !p.search.is_empty() {
         title = format!(
-            " /{} {} matches ·{title}",
+            " /{} {} ·{title}",
             for_terminal(&p.search),
-            p.matches.len()
+            super::plural(p.matches.len(), "match", "matches")
         );
     }
     let mut block = Block::bordered()
@@ -77,8 +151,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     if p.is_empty() {
         return;
     }
-    p.page = inner.height as usize;
-    p.scroll_into_view();
+    let over = above(app, inner.width as usize);
+    let over_h = over.len().min(inner.height as usize / 2) as u16;
+    let [over_area, inner] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(over_h),
+        ratatui::layout::Constraint::Fill(1),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(over), over_area);
     let mut lines = Vec::with_capacity(inner.height as usize);
     let mut i = Some(p.top);
     while let Some(row) = i {

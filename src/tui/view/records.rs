@@ -1,5 +1,8 @@
-//! The middle pane: the loaded records as a table (time, kind, severity or event, principal, IP,
-//! account, region), columns dropped from the right when the pane is narrow.
+//! The middle pane: the list as a table whose columns come by priority, not by sort: when, what
+//! kind (with its detection level), what happened and with what result (`PutUserPolicy
+//! ✗AccessDenied`), who (the short principal), from where (the IP) and on what (bucket/key,
+//! instance, role), fitted to the width, the event column only as wide as its longest visible
+//! value. Account and region follow when there is room.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
@@ -7,39 +10,306 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::{scroll_to, thousands};
+use super::{plural, thousands};
+use crate::detect::{record_level, Level};
+use crate::entity::short_principal;
 use crate::escape::for_terminal;
 use crate::record::{Record, RecordKind};
-use crate::tui::app::App;
+use crate::tui::app::{App, Zone};
 use crate::tui::records::SortKey;
+use crate::tui::theme::Theme;
+
+/// A column of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Time,
+    /// Kind, with the detection level mark and the bookmark.
+    Kind,
+    Event,
+    Principal,
+    Ip,
+    Resource,
+    Account,
+    Region,
+}
+
+impl Col {
+    fn title(self, zone: Zone) -> String {
+        match self {
+            Col::Time => format!("time {}", zone.label()),
+            Col::Kind => String::new(),
+            Col::Event => "event ✗error / finding".into(),
+            Col::Principal => "principal".into(),
+            Col::Ip => "ip".into(),
+            Col::Resource => "on".into(),
+            Col::Account => "account".into(),
+            Col::Region => "region".into(),
+        }
+    }
+
+    fn sort(self) -> Option<SortKey> {
+        match self {
+            Col::Time => Some(SortKey::Time),
+            Col::Kind => Some(SortKey::Kind),
+            Col::Event => Some(SortKey::Event),
+            Col::Principal => Some(SortKey::Principal),
+            Col::Ip => Some(SortKey::Ip),
+            Col::Account => Some(SortKey::Account),
+            Col::Region => Some(SortKey::Region),
+            Col::Resource => None,
+        }
+    }
+}
 
 fn kind_short(k: RecordKind) -> &'static str {
     match k {
         RecordKind::GuardDuty => "GD",
         RecordKind::CloudTrail => "CT",
-        RecordKind::Ocsf => "OCSF",
+        RecordKind::Ocsf => "OC",
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
+/// How a time is written: with the year when the records span years.
+pub fn time_text(t: Option<&chrono::DateTime<chrono::Utc>>, zone: Zone, years: bool) -> String {
+    match t {
+        Some(t) if years => zone.format(t, "%Y-%m-%d %H:%M"),
+        Some(t) => zone.format(t, "%m-%d %H:%M:%S"),
+        None => "-".into(),
+    }
+}
+
+/// Whether the records' times span more than one year.
+pub fn spans_years<'a>(records: impl Iterator<Item = &'a Record>) -> bool {
+    let mut years = records.filter_map(|r| r.time.map(|t| chrono::Datelike::year(&t)));
+    let Some(first) = years.next() else {
+        return false;
+    };
+    years.any(|y| y != first)
+}
+
+/// The event cell's text: the event, then its error (CloudTrail) or nothing.
+fn event_text(r: &Record) -> String {
+    let mut s = for_terminal(&r.event).into_owned();
+    if let Some(e) = &r.error {
+        s.push_str(" ✗");
+        s.push_str(&for_terminal(e));
+    }
+    if !r.also.is_empty() {
+        s.push_str(&format!(" ×{}", r.also.len() + 1));
+    }
+    s
+}
+
+/// The columns for `width`, each with its width, fitted to the records shown.
+pub fn columns(visible: &[&Record], width: u16, years: bool) -> Vec<(Col, u16)> {
+    let w = width;
+    let time_w: u16 = if years { 16 } else { 14 };
+    let kind_w: u16 = 3;
+    let need = |f: &dyn Fn(&Record) -> usize, min: usize, max: usize| -> u16 {
+        visible
+            .iter()
+            .map(|r| f(r))
+            .max()
+            .unwrap_or(0)
+            .clamp(min, max) as u16
+    };
+    let sev_w = |r: &Record| if r.severity.is_some() { 5 } else { 0 };
+    let event_need = need(&|r| event_text(r).chars().count() + sev_w(r), 8, 60);
+    let principal_need = need(
+        &|r| {
+            r.principal
+                .as_deref()
+                .map_or(0, |p| short_principal(p).chars().count())
+        },
+        9,
+        48,
+    );
+    let ip_need = need(&|r| r.ip.as_deref().map_or(0, str::len), 2, 39);
+    let resource_need = need(
+        &|r| r.resource.as_deref().map_or(0, |s| s.chars().count()),
+        2,
+        60,
+    );
+    let has = |f: &dyn Fn(&Record) -> bool| visible.iter().any(|r| f(r));
+    let mut cols: Vec<(Col, u16)> = vec![(Col::Time, time_w), (Col::Kind, kind_w)];
+    let mut used = time_w + kind_w + 1;
+    // The event gets at least what the first columns leave it a fair share of.
+    let event_min = event_need.min(22);
+    cols.push((Col::Event, event_min));
+    used += event_min + 1;
+    for (col, min, want, present) in [
+        (
+            Col::Principal,
+            12u16,
+            principal_need,
+            has(&|r| r.principal.is_some()),
+        ),
+        (Col::Ip, 7, ip_need, has(&|r| r.ip.is_some())),
+        (
+            Col::Resource,
+            10,
+            resource_need,
+            has(&|r| r.resource.is_some()),
+        ),
+        (Col::Account, 12, 12, has(&|r| r.account.is_some())),
+        (Col::Region, 9, 14, has(&|r| r.region.is_some())),
+    ] {
+        if !present {
+            continue;
+        }
+        let width = want.min(want.max(min));
+        if used + width + 1 <= w {
+            cols.push((col, width));
+            used += width + 1;
+        } else if used + min + 1 <= w {
+            cols.push((col, w - used - 1));
+            used = w;
+        }
+    }
+    // What is left goes to the event as far as it needs, then to the principal and resource.
+    let mut spare = w.saturating_sub(used);
+    for col in [Col::Event, Col::Principal, Col::Resource] {
+        let want = match col {
+            Col::Event => event_need,
+            Col::Principal => principal_need,
+            _ => resource_need,
+        };
+        if let Some(c) = cols.iter_mut().find(|c| c.0 == col) {
+            let grow = spare.min(want.saturating_sub(c.1));
+            c.1 += grow;
+            spare -= grow;
+        }
+    }
+    cols
+}
+
+/// The table the list and the pivot timeline both draw.
+pub fn table<'a>(
+    visible: &[&'a Record],
+    cursor: Option<usize>,
+    cols: &[(Col, u16)],
+    app: &App,
+    focused: bool,
+    sort: Option<SortKey>,
+    years: bool,
+) -> Table<'a> {
+    let theme = &app.theme;
+    let header = Row::new(cols.iter().map(|(c, _)| {
+        let mut s = Style::default()
+            .fg(theme.c.dim)
+            .add_modifier(Modifier::BOLD);
+        if sort.is_some() && c.sort() == sort {
+            s = s.add_modifier(Modifier::UNDERLINED);
+        }
+        Cell::from(c.title(app.settings.zone)).style(s)
+    }));
+    let rows: Vec<Row> = visible
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let row = Row::new(cols.iter().map(|(c, _)| cell(r, *c, app, years)));
+            if Some(n) == cursor {
+                row.style(theme.selected(focused))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.1)).collect();
+    Table::new(rows, widths).header(header).column_spacing(1)
+}
+
+/// The mark of a detection level: what stands out in a list.
+pub fn level_mark(level: Option<Level>, theme: &Theme) -> Span<'static> {
+    match level {
+        Some(Level::Critical) => {
+            Span::styled("‼", theme.fg(theme.c.error).add_modifier(Modifier::BOLD))
+        }
+        Some(Level::High) => {
+            Span::styled("!", theme.fg(theme.c.error).add_modifier(Modifier::BOLD))
+        }
+        Some(Level::Medium) => Span::styled("•", theme.fg(theme.c.warning)),
+        Some(_) => Span::styled("·", theme.fg(theme.c.dim)),
+        None => Span::raw(" "),
+    }
+}
+
+fn cell<'a>(r: &'a Record, c: Col, app: &App, years: bool) -> Cell<'a> {
+    let theme = &app.theme;
+    let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
+    match c {
+        Col::Time => Cell::from(time_text(r.time.as_ref(), app.settings.zone, years)),
+        Col::Kind => {
+            let color = match r.kind {
+                RecordKind::GuardDuty => theme.c.guardduty,
+                RecordKind::CloudTrail => theme.c.cloudtrail,
+                RecordKind::Ocsf => theme.c.ocsf,
+            };
+            let kind = if app.is_bookmarked(r) {
+                Span::styled(
+                    "★".to_string() + &kind_short(r.kind)[..1],
+                    Style::default()
+                        .fg(theme.c.title)
+                        .add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Span::styled(kind_short(r.kind), Style::default().fg(color))
+            };
+            Cell::from(Line::from(vec![kind, level_mark(record_level(r), theme)]))
+        }
+        Col::Event => {
+            let mut spans = Vec::new();
+            if let Some(sev) = r.severity {
+                spans.push(Span::styled(format!("{sev:>4.1} "), theme.severity(sev)));
+            }
+            spans.push(Span::raw(for_terminal(&r.event).into_owned()));
+            if let Some(e) = &r.error {
+                spans.push(Span::styled(
+                    format!(" ✗{}", for_terminal(e)),
+                    theme.fg(theme.c.error),
+                ));
+            }
+            if !r.also.is_empty() {
+                spans.push(Span::styled(
+                    format!(" ×{}", r.also.len() + 1),
+                    theme.fg(theme.c.dim),
+                ));
+            }
+            Cell::from(Line::from(spans))
+        }
+        Col::Principal => Cell::from(text(r.principal.as_deref().map(short_principal))),
+        Col::Ip => Cell::from(text(r.ip.as_deref())),
+        Col::Resource => Cell::from(text(r.resource.as_deref())),
+        Col::Account => Cell::from(text(r.account.as_deref())),
+        Col::Region => Cell::from(text(r.region.as_deref())),
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let theme = &app.theme;
     let recs = &app.records;
     let mut title = String::from(" records ");
     if !recs.rows.is_empty() || app.load.is_some() {
-        title = format!(
-            " records {}/{} ",
-            thousands(recs.view.len()),
-            thousands(recs.rows.len())
-        );
+        title = if recs.view.len() == recs.rows.len() {
+            format!(" {} ", plural(recs.rows.len(), "record", "records"))
+        } else {
+            format!(
+                " {} of {} ",
+                thousands(recs.view.len()),
+                plural(recs.rows.len(), "record", "records")
+            )
+        };
     }
-    if let Some(k) = recs.sort {
-        title.push_str(&format!(
-            "· by {}{} ",
+    match (recs.sort, recs.reverse) {
+        (None | Some(SortKey::Time), false) => {}
+        (None | Some(SortKey::Time), true) => title.push_str("· newest first "),
+        (Some(SortKey::Severity), false) => title.push_str("· highest severity first "),
+        (Some(SortKey::Severity), true) => title.push_str("· lowest severity first "),
+        (Some(k), r) => title.push_str(&format!(
+            "· by {} {} ",
             k.name(),
-            if recs.reverse { " ↑" } else { "" }
-        ));
-    } else if recs.reverse {
-        title.push_str("· newest first ");
+            if r { "Z→A" } else { "A→Z" }
+        )),
     }
     if !recs.filter_text.is_empty() {
         title.push_str(&format!("· f: {} ", for_terminal(&recs.filter_text)));
@@ -51,172 +321,61 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, focused: bool) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     if recs.rows.is_empty() {
-        let msg = match &app.load {
-            None => "Move to a day in the partitions to read its records.".to_string(),
-            Some(l) if !l.done => "reading…".to_string(),
-            Some(l) if l.cancelled => "cancelled before any record was read".to_string(),
-            Some(_) => "no records here".to_string(),
+        let lines: Vec<Line> = match &app.load {
+            None => start_hints(app),
+            Some(l) if !l.done => vec![Line::raw("reading…")],
+            Some(l) if l.cancelled => vec![Line::raw("cancelled before any record was read")],
+            Some(_) => vec![Line::raw("no records here")],
         };
-        f.render_widget(Paragraph::new(msg).style(theme.fg(theme.c.dim)), inner);
+        f.render_widget(Paragraph::new(lines).style(theme.fg(theme.c.dim)), inner);
         return;
     }
     if recs.view.is_empty() {
         f.render_widget(
-            Paragraph::new("no record matches the filter (Esc clears it)")
-                .style(theme.fg(theme.c.dim)),
+            Paragraph::new(format!(
+                "the filter leaves none of the {}: Esc clears it",
+                plural(recs.rows.len(), "record", "records")
+            ))
+            .style(theme.fg(theme.c.warning)),
             inner,
         );
         return;
     }
     let height = inner.height.saturating_sub(1) as usize;
-    app.records_page = height;
-    let recs = &mut app.records;
-    scroll_to(&mut recs.offset, recs.cursor, height);
-    let w = inner.width;
-    // Columns in order of importance: what and when first, where last. The event column is as
-    // wide as the visible events need (findings are long, API names short), within bounds.
-    const EVENT_MIN: u16 = 24;
-    let shown = recs.offset..(recs.offset + height).min(recs.view.len());
-    let event_need = shown
-        .clone()
-        .filter_map(|pos| recs.get(pos))
-        .map(|r| r.event.chars().count() + if r.severity.is_some() { 5 } else { 0 })
-        .max()
-        .unwrap_or(0)
-        .clamp(EVENT_MIN as usize, 72) as u16;
-    let mut cols: Vec<(SortKey, &str, u16)> = vec![
-        (SortKey::Time, "time", 14),
-        (SortKey::Kind, "", 4),
-        (SortKey::Event, "event / finding", EVENT_MIN),
-    ];
-    let mut used = 14 + 4 + EVENT_MIN + 2;
-    for (k, name, width) in [
-        (SortKey::Ip, "ip", 15),
-        (SortKey::Principal, "principal", 20),
-        (SortKey::Account, "account", 12),
-        (SortKey::Region, "region", 11),
-    ] {
-        // Past the IP, a column comes only if the event still gets most of what it needs.
-        let event_room = if k == SortKey::Ip {
-            0
-        } else {
-            event_need.min(48) - EVENT_MIN
-        };
-        if used + 1 + width + event_room > w {
-            break;
-        }
-        cols.push((k, name, width));
-        used += width + 1;
-    }
-    // What is left goes to the event as far as it needs, then to the principal (ARNs are long).
-    let mut spare = w.saturating_sub(used);
-    let grow = spare.min(event_need - EVENT_MIN);
-    cols[2].2 += grow;
-    spare -= grow;
-    if let Some(c) = cols.iter_mut().find(|c| c.0 == SortKey::Principal) {
-        c.2 += spare;
-    } else {
-        cols[2].2 += spare;
-    }
-    let theme = &app.theme;
-    let header = Row::new(cols.iter().map(|(k, name, _)| {
-        let s = Style::default()
-            .fg(theme.c.dim)
-            .add_modifier(Modifier::BOLD);
-        let s = if recs.sort == Some(*k) {
-            s.add_modifier(Modifier::UNDERLINED)
-        } else {
-            s
-        };
-        Cell::from(name.to_string()).style(s)
-    }));
-    let visible = (recs.offset..(recs.offset + height).min(recs.view.len()))
-        .map(|pos| (recs.get(pos).expect("in the view"), pos == recs.cursor));
-    let marked = bookmarked(&app.bookmarks);
+    let end = (recs.offset + height).min(recs.view.len());
+    let visible: Vec<&Record> = (recs.offset..end).filter_map(|pos| recs.get(pos)).collect();
+    let years = spans_years(recs.rows.iter().map(|r| &r.rec));
+    let cols = columns(&visible, inner.width, years);
+    let cursor = recs.cursor.checked_sub(recs.offset);
     f.render_widget(
-        record_table(visible, &cols, header, theme, focused, &marked),
+        table(&visible, cursor, &cols, app, focused, recs.sort, years),
         inner,
     );
 }
 
-/// Whether a record is bookmarked, for the table's ★.
-pub(super) fn bookmarked(
-    bookmarks: &std::collections::BTreeSet<(String, u64)>,
-) -> impl Fn(&Record) -> bool + '_ {
-    move |r| crate::tui::export::bookmarked(bookmarks, r)
-}
-
-/// The table the record list and the pivot timeline both draw: one row per visible record, in the
-/// given columns, the cursor's row highlighted.
-pub(super) fn record_table<'a>(
-    visible: impl Iterator<Item = (&'a Record, bool)>,
-    cols: &[(SortKey, &str, u16)],
-    header: Row<'a>,
-    theme: &crate::tui::theme::Theme,
-    focused: bool,
-    marked: &dyn Fn(&Record) -> bool,
-) -> Table<'a> {
-    let rows: Vec<Row> = visible
-        .map(|(r, at_cursor)| {
-            let mark = marked(r);
-            let row = Row::new(cols.iter().map(|(k, _, _)| match k {
-                SortKey::Kind if mark => {
-                    let short: String = kind_short(r.kind).chars().take(3).collect();
-                    Cell::from(format!("★{short}")).style(
-                        Style::default()
-                            .fg(theme.c.title)
-                            .add_modifier(Modifier::BOLD),
-                    )
-                }
-                _ => cell(r, *k, theme),
-            }));
-            if at_cursor {
-                row.style(theme.selected(focused))
-            } else {
-                row
-            }
-        })
-        .collect();
-    let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
-    Table::new(rows, widths).header(header).column_spacing(1)
-}
-
-pub(super) fn cell<'a>(r: &'a Record, k: SortKey, theme: &crate::tui::theme::Theme) -> Cell<'a> {
-    let text = |s: Option<&str>| for_terminal(s.unwrap_or("")).into_owned();
-    match k {
-        SortKey::Time => Cell::from(
-            r.time
-                .map(|t| t.format("%m-%d %H:%M:%S").to_string())
-                .unwrap_or_else(|| "-".into()),
-        ),
-        SortKey::Kind => {
-            let c = match r.kind {
-                RecordKind::GuardDuty => theme.c.guardduty,
-                RecordKind::CloudTrail => theme.c.cloudtrail,
-                RecordKind::Ocsf => theme.c.ocsf,
-            };
-            Cell::from(kind_short(r.kind)).style(Style::default().fg(c))
-        }
-        SortKey::Event => match r.severity {
-            Some(sev) => Cell::from(Line::from(vec![
-                Span::styled(format!("{sev:>4.1} "), theme.severity(sev)),
-                Span::raw(text(Some(&r.event))),
-            ])),
-            None => Cell::from(text(Some(&r.event))),
-        },
-        SortKey::Principal => Cell::from(text(r.principal.as_deref().map(short_principal))),
-        SortKey::Ip => Cell::from(text(r.ip.as_deref())),
-        SortKey::Account => Cell::from(text(r.account.as_deref())),
-        SortKey::Region => Cell::from(text(r.region.as_deref())),
-    }
-}
-
-/// `arn:aws:sts::1111:assumed-role/web-app-role/i-0a1b` → `assumed-role/web-app-role/i-0a1b`: the
-/// account is its own column.
-fn short_principal(p: &str) -> &str {
-    if p.starts_with("arn:") {
-        p.splitn(6, ':').nth(5).unwrap_or(p)
-    } else {
-        p
-    }
+/// The first screen says how to start: which keys read, pivot, jump and help.
+fn start_hints(app: &App) -> Vec<Line<'static>> {
+    let k = |a| app.keymap.hint(a);
+    use crate::tui::keymap::Action;
+    vec![
+        Line::raw("Nothing read yet. In the partitions:"),
+        Line::raw(format!(
+            "  j/k move · {} opens a folder, reads a day or object",
+            k(Action::Open)
+        )),
+        Line::raw(format!(
+            "  {} reads a whole folder · {} adds it to the list",
+            k(Action::Read),
+            k(Action::ReadAdd)
+        )),
+        Line::raw(format!(
+            "Then {} pivots on a record's IP, key or principal across every source,",
+            k(Action::Pivot)
+        )),
+        Line::raw(format!(
+            "{} jumps to an account, region or day (:1111 use1 0502), {} lists every key.",
+            k(Action::Palette),
+            k(Action::Help)
+        )),
+    ]
 }

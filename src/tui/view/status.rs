@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{fit, human_bytes, thousands, SPINNER};
+use super::{fit, human_bytes, plural, thousands, SPINNER};
 use crate::escape::for_terminal;
 use crate::tui::app::{App, InputKind, Overlay};
 use crate::tui::keymap::Action;
@@ -19,24 +19,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if let Some(l) = &app.load {
         if !l.done {
             let spin = SPINNER[app.tick % SPINNER.len()];
-            let secs = l.started.elapsed().as_secs_f64().max(0.001);
             match l.planned {
                 Some((objects, bytes)) => right.push_str(&format!(
-                    "{spin} {}/{} obj {}/{} · {} rec · {}/s ",
-                    l.objects_done,
-                    objects,
+                    "{spin} loaded {} of {}, {} of {} · {} ",
+                    thousands(l.objects_done),
+                    plural(objects, "object", "objects"),
                     human_bytes(l.bytes_done),
                     human_bytes(bytes),
-                    thousands(l.records),
-                    thousands((l.records as f64 / secs) as usize),
+                    plural(l.records, "record", "records"),
                 )),
                 None => right.push_str(&format!("{spin} listing… ")),
             }
-        } else {
+        } else if l.cancelled {
             right.push_str(&format!(
-                "{} records{} ",
-                thousands(app.records.rows.len()),
-                if l.cancelled { " (cancelled)" } else { "" }
+                "{} (cancelled) ",
+                plural(app.records.rows.len(), "record", "records")
             ));
         }
     }
@@ -44,10 +41,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if failed > 0 {
         right.push_str(&format!("· {failed} failed (!) "));
     }
-    // The breadcrumb of the pivots when one is shown, else of the tree's cursor; a failed folder
-    // says why instead.
+    right.push_str(&format!("· {} ", app.settings.zone.label()));
+    // The breadcrumb of the pivots when one is shown, else of what the list holds, else of the
+    // tree's cursor; a failed folder says why instead.
     let left = match app.tree.selected() {
         _ if app.pivots.active => super::pivot::breadcrumb(app).unwrap_or_default(),
+        _ if app.focus != crate::tui::app::Focus::Tree && app.load.is_some() => app
+            .load
+            .as_ref()
+            .map(|l| format!(" {}", for_terminal(&l.label)))
+            .unwrap_or_default(),
         Some(i) => match &app.tree.node(i).listed {
             Listed::Failed(why) => format!(" ✗ {}", for_terminal(why)),
             _ => format!(" {}", for_terminal(&app.tree.path(i).join(" › "))),
@@ -71,33 +74,105 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(line).style(theme.status()), area);
 }
 
+/// The keys worth knowing where the focus is: what the eye is on decides what is hinted.
+fn pane_hints(app: &App) -> Vec<(Action, &'static str)> {
+    use crate::tui::app::Focus;
+    let pivot = app.pivots.active;
+    match app.focus {
+        Focus::Tree => vec![
+            (Action::Open, "open/read"),
+            (Action::Read, "read folder"),
+            (Action::ReadAdd, "add"),
+            (Action::Palette, "jump"),
+            (Action::NextPane, "list"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        Focus::Records if pivot => vec![
+            (Action::Pivot, "pivot again"),
+            (Action::PivotBack, "back"),
+            (Action::Widen, "wider"),
+            (Action::Athena, "Athena"),
+            (Action::Filter, "filter"),
+            (Action::Count, "counts"),
+            (Action::Back, "list"),
+            (Action::Help, "help"),
+        ],
+        Focus::Records => vec![
+            (Action::Pivot, "pivot"),
+            (Action::Filter, "filter"),
+            (Action::Find, "find"),
+            (Action::Count, "counts"),
+            (Action::Sort, "sort"),
+            (Action::Export, "export"),
+            (Action::Left, "partitions"),
+            (Action::Help, "help"),
+        ],
+        Focus::Preview => vec![
+            (Action::Copy, "copy"),
+            (Action::Find, "find"),
+            (Action::Toggle, "fold"),
+            (Action::Zoom, "zoom"),
+            (Action::Pivot, "pivot"),
+            (Action::Back, "list"),
+            (Action::Help, "help"),
+        ],
+    }
+}
+
 pub fn hints(f: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
-    if let Some(Overlay::Input { kind, text, .. }) = &app.overlay {
+    if let Some(Overlay::Input {
+        kind, text, error, ..
+    }) = &app.overlay
+    {
         let label = match kind {
+            InputKind::Filter if app.pivots.active => "filter the pivot: ",
             InputKind::Filter => "filter: ",
+            InputKind::Find if app.pivots.active => "find in the pivot: ",
             InputKind::Find => "find: ",
             InputKind::FindInRecord => "find in record (regex): ",
             InputKind::Export => "export to: ",
         };
-        let mut spans = vec![
-            Span::styled(
-                label,
-                Style::default()
-                    .fg(theme.c.title)
-                    .add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(for_terminal(text).into_owned()),
-            Span::styled("▏", Style::default().fg(theme.c.border_focus)),
-        ];
-        if let Some(m) = &app.message {
+        let typed = for_terminal(text).into_owned();
+        let mut spans = vec![Span::styled(
+            label,
+            Style::default()
+                .fg(theme.c.title)
+                .add_modifier(Modifier::BOLD),
+        )];
+        match error {
+            // The part at fault stands out where it was typed.
+            Some(e) if e.at <= text.len() && text.is_char_boundary(e.at) => {
+                let end = (e.at + e.len.max(1)).min(text.len());
+                let end = (end..=text.len())
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(text.len());
+                spans.push(Span::raw(for_terminal(&text[..e.at]).into_owned()));
+                spans.push(Span::styled(
+                    for_terminal(&text[e.at..end]).into_owned(),
+                    Style::default()
+                        .fg(theme.c.error)
+                        .add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
+                ));
+                spans.push(Span::raw(for_terminal(&text[end..]).into_owned()));
+            }
+            _ => spans.push(Span::raw(typed)),
+        }
+        spans.push(Span::styled("▏", Style::default().fg(theme.c.border_focus)));
+        if let Some(e) = error {
+            spans.push(Span::styled(
+                format!("  {}", for_terminal(&e.message)),
+                Style::default().fg(theme.c.error),
+            ));
+        } else if let Some(m) = &app.message {
             spans.push(Span::styled(
                 format!("  {}", for_terminal(m)),
                 Style::default().fg(theme.c.error),
             ));
-        } else if *kind == InputKind::Filter {
+        } else if matches!(kind, InputKind::Filter | InputKind::Find) {
             spans.push(Span::styled(
-                "  words, event:X ip:X sev:>=7 -word · Enter keeps · Esc",
+                "  words ip:X event:X error:X sev:>=7 /re/ a OR b -not · ? lists fields",
                 Style::default().fg(theme.c.hint),
             ));
         } else if *kind == InputKind::Export {
@@ -117,18 +192,16 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
     }
     let km = &app.keymap;
     let mut spans = Vec::new();
-    for (action, what) in [
-        (Action::Help, "help"),
-        (Action::Palette, "palette"),
-        (Action::Filter, "filter"),
-        (Action::Find, "find"),
-        (Action::Sort, "sort"),
-        (Action::NextPane, "pane"),
-        (Action::Failures, "failures"),
-        (Action::Quit, "quit"),
-    ] {
+    let mut used = 0;
+    for (action, what) in pane_hints(app) {
+        let key = km.hint(action);
+        let n = key.chars().count() + what.len() + 3;
+        if used + n > area.width as usize {
+            break;
+        }
+        used += n;
         spans.push(Span::styled(
-            km.hint(action),
+            key,
             Style::default()
                 .fg(theme.c.title)
                 .add_modifier(Modifier::BOLD),
