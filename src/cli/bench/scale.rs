@@ -167,7 +167,8 @@ pub struct ScaleReport {
     /// The screen (its real loop, drawing into a 160x48 test terminal): from opening the
     /// sources to the first frame drawn.
     pub screen_first_frame_ms: f64,
-    /// From `r` on the organization to the first records received, and to the last.
+    /// From `r` on the organization to the first records received, and to the screen holding
+    /// the last.
     pub screen_first_records_ms: f64,
     pub screen_load_s: f64,
     pub screen_records: usize,
@@ -253,24 +254,40 @@ async fn child_screen(lake: &Path) -> anyhow::Result<serde_json::Value> {
     let first_frame = opened.elapsed();
     let rss_before = status_bytes("VmRSS");
 
-    // Forward the background's messages, noting when the first records and the end arrive.
+    // Forward the background's messages, noting when the first records arrive. The load's end
+    // is followed by a marker the screen ignores and drops: keys come before messages in its
+    // loop, so only the marker's drop says that the screen has taken every record read.
     let done = Arc::new(AtomicBool::new(false));
     let first_records: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
     let (ftx, frx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
     let (seen, first) = (done.clone(), first_records.clone());
+    let marker: Arc<str> = Arc::from("bench://marker");
+    let mut sent_marker = Some(marker.clone());
     tokio::spawn(async move {
         let mut rx = rx;
         while let Some(m) = rx.recv().await {
-            match &m {
-                Msg::LoadDone { .. } => seen.store(true, Ordering::Relaxed),
-                Msg::ObjectRead { result, .. } if !result.records.is_empty() => {
+            let end = matches!(m, Msg::LoadDone { .. });
+            if let Msg::ObjectRead { result, .. } = &m {
+                if !result.records.is_empty() {
                     first
                         .lock()
                         .expect("not poisoned")
                         .get_or_insert_with(Instant::now);
                 }
-                _ => {}
             }
+            if ftx.send(m).is_err() {
+                break;
+            }
+            if end {
+                if let Some(m) = sent_marker.take() {
+                    let _ = ftx.send(end_marker(m));
+                }
+                seen.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+        // Later messages (none are expected) still reach the screen.
+        while let Some(m) = rx.recv().await {
             if ftx.send(m).is_err() {
                 break;
             }
@@ -284,7 +301,7 @@ async fn child_screen(lake: &Path) -> anyhow::Result<serde_json::Value> {
         let started = Instant::now();
         let _ = ktx.send(key(KeyCode::Char('r')));
         let mut n = 0u32;
-        while !keys_done.load(Ordering::Relaxed) {
+        while !keys_done.load(Ordering::Relaxed) || Arc::strong_count(&marker) > 1 {
             tokio::time::sleep(Duration::from_millis(10)).await;
             let c = if n % 2 == 0 { 'j' } else { 'k' };
             let _ = ktx.send(key(KeyCode::Char(c)));
@@ -318,6 +335,27 @@ async fn child_screen(lake: &Path) -> anyhow::Result<serde_json::Value> {
         "p95_ms": ms(p95),
         "max_ms": ms(max),
     }))
+}
+
+/// A message for a load that never ran (the screen drops it unread), holding `marker`.
+fn end_marker(marker: Arc<str>) -> Msg {
+    Msg::ObjectRead {
+        gen: u64::MAX,
+        result: load::ObjectResult {
+            uri: marker,
+            records: Vec::new(),
+            problems: Vec::new(),
+            complete: true,
+            cancelled: false,
+        },
+        bytes: 0,
+        meta: crate::source::ObjectMeta {
+            key: String::new(),
+            size: None,
+            etag: None,
+            last_modified: None,
+        },
+    }
 }
 
 /// Runs this program's `bench --child WHICH` over the lake and reads its JSON line.
