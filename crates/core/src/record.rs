@@ -395,6 +395,10 @@ impl Record {
             r.account = r.account.or_else(|| p.account.clone());
             r.region = r.region.or_else(|| p.region.clone());
         }
+        // A summary grows as it is written (a CloudTrail one holds about 120 bytes in 200):
+        // millions of records are held, so each keeps only what it says.
+        r.summary.shrink_to_fit();
+        r.event.shrink_to_fit();
         r
     }
 
@@ -1067,6 +1071,18 @@ mod tests {
                 let fast = Record::from_cloudtrail_text(Box::from(text.as_str()), origin(1), None);
                 assert_eq!(fast.is_ok(), whole, "{place} nested {depth} deep");
             }
+        }
+    }
+
+    /// A loaded record holds its summary's text and no room to grow it.
+    #[test]
+    fn a_summary_keeps_no_spare_capacity() {
+        let text = r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2024-05-02T03:00:00Z","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.66","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accessKeyId":"AKIAEXAMPLE"},"requestParameters":{"bucketName":"prod-data","key":"a/b.csv"}}"#;
+        let (fast, whole) = both_ways(text);
+        for r in [fast, whole] {
+            assert!(r.summary.len() > 40, "{}", r.summary);
+            assert_eq!(r.summary.capacity(), r.summary.len(), "{}", r.summary);
+            assert_eq!(r.event.capacity(), r.event.len(), "{}", r.event);
         }
     }
 
