@@ -20,6 +20,8 @@ use crate::scope::Scope;
 use crate::source::LocalStore;
 use crate::walk;
 
+pub mod scale;
+
 /// How big a day the benchmark reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Size {
@@ -43,10 +45,10 @@ const ACCOUNT: &str = "111122223333";
 const DAY_PREFIX: &str = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-1/2024/05/02";
 
 /// A small deterministic generator (xorshift), so every run reads the same bytes.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -87,8 +89,19 @@ const ROLES: [&str; 5] = [
     "AWSReservedSSO_Admin_0123456789abcdef",
 ];
 
-/// One event shaped like real CloudTrail (about 1 KB of JSON).
+/// One event of the benchmark's account, shaped like real CloudTrail (about 1 KB of JSON).
 fn event(rng: &mut Rng, n: usize, hour: u64) -> serde_json::Value {
+    event_of(rng, n, hour, ACCOUNT, "us-east-1")
+}
+
+/// One event of `account` in `region`, shaped like real CloudTrail (about 1 KB of JSON).
+pub(crate) fn event_of(
+    rng: &mut Rng,
+    n: usize,
+    hour: u64,
+    account: &str,
+    region: &str,
+) -> serde_json::Value {
     let role = rng.pick(&ROLES);
     let ip = if n % 997 == 0 {
         NEEDLE_IP.to_string()
@@ -103,19 +116,19 @@ fn event(rng: &mut Rng, n: usize, hour: u64) -> serde_json::Value {
         "userIdentity": {
             "type": "AssumedRole",
             "principalId": format!("AROAQNZGKR3X{:08X}:{session}", rng.next() % 0xffff_ffff),
-            "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}"),
-            "accountId": ACCOUNT,
+            "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+            "accountId": account,
             "accessKeyId": key,
             "sessionContext": {
                 "sessionIssuer": {"type": "Role", "principalId": "AROAQNZGKR3XQ5HF7TJ2M",
-                    "arn": format!("arn:aws:iam::{ACCOUNT}:role/{role}"), "accountId": ACCOUNT, "userName": role},
+                    "arn": format!("arn:aws:iam::{account}:role/{role}"), "accountId": account, "userName": role},
                 "attributes": {"creationDate": "2024-05-02T00:00:00Z", "mfaAuthenticated": "false"}
             }
         },
         "eventTime": format!("2024-05-02T{hour:02}:{:02}:{:02}Z", rng.next() % 60, rng.next() % 60),
         "eventSource": rng.pick(&SOURCES),
         "eventName": rng.pick(&EVENTS),
-        "awsRegion": "us-east-1",
+        "awsRegion": region,
         "sourceIPAddress": ip,
         "userAgent": "aws-sdk-go-v2/1.26.1 os/linux lang/go#1.22.2 md/GOOS#linux md/GOARCH#amd64 api/s3#1.53.1",
         "requestParameters": {"bucketName": format!("data-{}", rng.next() % 40), "key": format!("exports/{:x}.parquet", rng.next())},
@@ -126,9 +139,9 @@ fn event(rng: &mut Rng, n: usize, hour: u64) -> serde_json::Value {
         "resources": [{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::data-{}/exports", rng.next() % 40)}],
         "eventType": "AwsApiCall",
         "managementEvent": false,
-        "recipientAccountId": ACCOUNT,
+        "recipientAccountId": account,
         "eventCategory": "Data",
-        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": "s3.us-east-1.amazonaws.com"}
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": format!("s3.{region}.amazonaws.com")}
     })
 }
 
@@ -182,7 +195,7 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Res
     Ok(best.expect("at least one run"))
 }
 
-fn shell(script: &str) -> anyhow::Result<String> {
+pub(crate) fn shell(script: &str) -> anyhow::Result<String> {
     let out = Command::new("sh")
         .args(["-c", script])
         .stdin(Stdio::null())

@@ -34,3 +34,43 @@ fn the_quick_benchmark_runs_and_agrees_with_jq() {
     // The generated day is routine traffic: no built-in rule fires on it.
     assert_eq!(report["flagged_records"], 0);
 }
+
+#[test]
+fn the_scale_benchmark_reads_an_organization_day_and_agrees_with_jq() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(trawl()
+        .args(["bench", "--scale", "0.005", "--json", "--dir"])
+        .arg(dir.path()));
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    // 5,000 events over one account's 3 regions x 288 objects; every 997th from the needle.
+    assert_eq!(report["accounts"], 1);
+    assert_eq!(report["objects"], 864);
+    assert_eq!(report["records"], 5000);
+    assert_eq!(report["needle_records"], 6);
+    // The screen read the whole day while keys were pressed, and drew each key's frame.
+    assert_eq!(report["screen_records"], 5000);
+    assert!(report["keys"].as_u64().unwrap() > 0);
+    for k in [
+        "zcat_s",
+        "zcat_jq_s",
+        "load_index_s",
+        "records_jsonl_s",
+        "pivot_s",
+        "screen_first_frame_ms",
+        "screen_load_s",
+        "key_p95_ms",
+    ] {
+        assert!(report[k].as_f64().unwrap() > 0.0, "{k}");
+    }
+    for k in [
+        "load_peak_rss_bytes",
+        "screen_peak_rss_bytes",
+        "footprint_per_record",
+    ] {
+        assert!(report[k].as_u64().unwrap() > 0, "{k}");
+    }
+    assert!(r.stdout.contains("screen: key-to-frame p95 while loading"));
+    // A second run reuses the generated day.
+    assert!(dir.path().join("complete-5000").exists());
+}

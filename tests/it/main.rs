@@ -12,6 +12,7 @@ mod config;
 mod corpus;
 mod detect;
 mod encryption;
+mod fanout;
 mod faults;
 mod fuzz_regressions;
 mod hardening;

@@ -21,10 +21,16 @@ pub fn is_unsafe(c: char) -> bool {
         | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e007f}')
 }
 
+/// Whether `s` is all printable ASCII, which holds no unsafe character: most log text, checked
+/// a byte at a time (vectorised) instead of decoding every character for [`is_unsafe`].
+fn is_printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 /// The string with every unsafe character replaced by a visible `\uXXXX` (a surrogate pair
 /// above U+FFFF, so that escaped JSON text stays the same JSON).
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if is_printable_ascii(s) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -61,6 +67,30 @@ mod tests {
         assert_eq!(for_terminal("x\u{202e}gpj.exe"), "x\\u202egpj.exe");
         assert_eq!(for_terminal("del\u{7f}"), "del\\u007f");
         assert_eq!(for_terminal("tab\tnl\n"), "tab\\u0009nl\\u000a");
+    }
+
+    /// The printable-ASCII shortcut never lets through what the character-wise test stops:
+    /// every ASCII character, alone and inside printable text, at the start, middle and end.
+    #[test]
+    fn the_ascii_shortcut_agrees_with_the_characters() {
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            for s in [
+                c.to_string(),
+                format!("{c}plain"),
+                format!("pl{c}ain"),
+                format!("plain{c}"),
+            ] {
+                assert_eq!(is_printable_ascii(&s), !s.chars().any(is_unsafe), "{s:?}");
+                let escaped = for_terminal(&s);
+                assert!(!escaped.chars().any(is_unsafe), "{s:?}");
+                assert_eq!(matches!(escaped, Cow::Borrowed(_)), !is_unsafe(c), "{s:?}");
+            }
+        }
+        // Text beyond ASCII takes the character-wise test.
+        assert!(!is_printable_ascii("caf\u{e9}"));
+        assert_eq!(for_terminal("caf\u{e9}"), "caf\u{e9}");
+        assert_eq!(for_terminal("ad\u{200b}min"), "ad\\u200bmin");
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct Progress {
     pub bytes: u64,
     pub total_bytes: u64,
     pub records: usize,
+    /// Requests sent to the stores so far (S3 GETs, HEADs and listings; none for a folder).
+    pub requests: u64,
     pub elapsed: std::time::Duration,
 }
 
@@ -100,6 +102,9 @@ impl Progress {
             self.records,
             self.rate() / 1e6
         );
+        if self.requests > 0 {
+            s.push_str(&format!(", {} requests", self.requests));
+        }
         if let Some(eta) = self.eta().filter(|_| self.done < self.total) {
             s.push_str(&format!(", {:.0}s left", eta.as_secs_f64().ceil()));
         }
@@ -127,6 +132,8 @@ pub async fn load_all_with(
         total_bytes: objects.iter().map(|o| o.meta.size.unwrap_or(0)).sum(),
         ..Progress::default()
     };
+    let stores = crate::source::distinct_stores(objects.iter().map(|o| &o.store));
+    let sent_before = crate::source::requests_of(&stores);
     let concurrency = decode_concurrency(objects, opts.concurrency, 0);
     let mut stream = stream::iter(objects.iter().enumerate())
         .map(|(i, o)| async move { (i, read_object(o, opts).await) })
@@ -137,6 +144,7 @@ pub async fn load_all_with(
         progress.bytes += objects[i].meta.size.unwrap_or(0);
         progress.records += r.records.len();
         progress.failed += usize::from(!r.complete);
+        progress.requests = crate::source::requests_of(&stores) - sent_before;
         progress.elapsed = started.elapsed();
         on_progress(&progress);
         results.push((i, r));
@@ -248,22 +256,76 @@ fn available_memory() -> Option<u64> {
     }
 }
 
+/// Units of memory to reserve first for an object of `size` stored bytes that is not Parquet:
+/// room for records of about 40 times its size (CloudTrail gzip expands about 15 times, and a
+/// loaded record takes about twice its text). An object that holds more raises its reservation
+/// to the whole limit as it goes ([`Reservation::raise_to_worst`]), so a gzip bomb is still
+/// counted in full, while an organization day of 20 KB objects is read many at a time.
+pub fn sized_units(size: Option<u64>, limits: Limits) -> u64 {
+    let worst = object_units(limits);
+    match size {
+        Some(size) => size.saturating_mul(40).div_ceil(UNIT).clamp(1, worst),
+        None => worst,
+    }
+}
+
+/// The memory an object in flight may hold.
+pub(crate) struct Reservation {
+    permit: Option<tokio::sync::SemaphorePermit<'static>>,
+    held: u32,
+    worst: u32,
+}
+
+impl Reservation {
+    /// Bytes reserved.
+    fn bytes(&self) -> u64 {
+        u64::from(self.held) * UNIT
+    }
+
+    /// Raises the reservation to the whole limit, from a decoding (blocking) thread. What was
+    /// held is given back first, so that two objects never wait on each other's units.
+    fn raise_to_worst(&mut self) {
+        if self.held >= self.worst {
+            return;
+        }
+        self.permit = None;
+        let units = &budget().units;
+        self.permit = futures::executor::block_on(units.acquire_many(self.worst)).ok();
+        self.held = self.worst;
+    }
+}
+
 /// Reads one object through its store, decoding on a blocking thread. Parquet is read by ranges
 /// (footer, then a row group at a time); everything else is streamed. However many objects
-/// callers read at once, only as many as memory holds are in flight ([`objects_in_flight`]).
+/// callers read at once, only as many as memory holds are in flight ([`sized_units`],
+/// [`objects_in_flight`]).
 pub async fn read_object(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
     let budget = budget();
     // One object alone may always be read, however large its limits.
-    let want = u32::try_from(object_units(opts.limits))
-        .unwrap_or(u32::MAX)
-        .min(budget.total);
-    let _held = budget.units.acquire_many(want).await;
-    read_object_now(obj, opts).await
+    let cap = |u: u64| u32::try_from(u).unwrap_or(u32::MAX).min(budget.total);
+    let worst = cap(object_units(opts.limits));
+    let want = if obj.meta.key.ends_with(".parquet") {
+        worst
+    } else {
+        cap(sized_units(obj.meta.size, opts.limits))
+    };
+    let permit = budget.units.acquire_many(want).await.ok();
+    let reservation = Reservation {
+        permit,
+        held: want,
+        worst,
+    };
+    read_object_now(obj, opts, reservation).await
 }
 
-async fn read_object_now(obj: &ObjectRef, opts: &LoadOptions) -> ObjectResult {
+async fn read_object_now(
+    obj: &ObjectRef,
+    opts: &LoadOptions,
+    reservation: Reservation,
+) -> ObjectResult {
     let uri: Arc<str> = Arc::from(obj.uri());
-    let collector = Collector::new(uri.clone(), obj.partition.clone(), opts);
+    let mut collector = Collector::new(uri.clone(), obj.partition.clone(), opts);
+    collector.reservation = Some(reservation);
     let limits = opts.limits;
     let local = obj.store.local_path(&obj.meta.key);
     let named_parquet = obj.meta.key.ends_with(".parquet");
@@ -357,6 +419,8 @@ struct Collector {
     keep: Option<Keep>,
     prefilter: Option<RawFilter>,
     rules: Option<Arc<RuleSet>>,
+    /// The memory this object may use, when it is read as one of many.
+    reservation: Option<Reservation>,
 }
 
 impl Collector {
@@ -378,6 +442,7 @@ impl Collector {
             keep: opts.keep.clone(),
             prefilter: opts.prefilter.clone(),
             rules: opts.rules.clone(),
+            reservation: None,
         }
     }
 
@@ -410,6 +475,11 @@ impl Collector {
                     self.result.complete = false;
                 }
                 self.result.problems.push(p);
+            }
+        }
+        if let Some(r) = &mut self.reservation {
+            if self.held as u64 > r.bytes() {
+                r.raise_to_worst();
             }
         }
         if self.held > self.max_held {
@@ -477,6 +547,9 @@ impl Collector {
         mut self,
         input: R,
     ) -> ObjectResult {
+        if let Some(r) = &mut self.reservation {
+            r.raise_to_worst();
+        }
         if let Some(kind) = self.partition.as_ref().and_then(|p| p.kind) {
             if kind != crate::layout::Kind::SecurityLake {
                 // Read by its content, but say so: the name promised something else.
@@ -504,6 +577,9 @@ impl Collector {
                     self.push(item)
                 });
             return self.finish(flow);
+        }
+        if let Some(r) = &mut self.reservation {
+            r.raise_to_worst();
         }
         let mut bytes = Vec::new();
         let flow = match reader
@@ -581,6 +657,7 @@ mod tests {
             bytes: 20_000_000,
             total_bytes: 100_000_000,
             records: 42_000,
+            requests: 0,
             elapsed: Duration::from_secs(2),
         };
         assert_eq!(p.rate(), 10_000_000.0);
@@ -589,5 +666,28 @@ mod tests {
             p.line(),
             "10/50 objects, 20.0 MB, 42000 records, 10.0 MB/s, 8s left, 1 failed"
         );
+        // From S3, the requests sent so far (a folder sends none, and says nothing of them).
+        let s3 = Progress { requests: 14, ..p };
+        assert_eq!(
+            s3.line(),
+            "10/50 objects, 20.0 MB, 42000 records, 10.0 MB/s, 14 requests, 8s left, 1 failed"
+        );
+    }
+
+    #[test]
+    fn small_objects_reserve_by_their_size_and_unknown_ones_the_whole_limit() {
+        let limits = Limits::default();
+        let worst = super::object_units(limits);
+        assert_eq!(
+            worst, 64,
+            "a 512 MiB object may hold its text and its records"
+        );
+        // A CloudTrail object of 20 KB: one unit of 16 MiB, so many are read at once.
+        assert_eq!(super::sized_units(Some(20_000), limits), 1);
+        assert_eq!(super::sized_units(Some(4 << 20), limits), 10);
+        assert_eq!(super::sized_units(Some(0), limits), 1);
+        // Never more than the limit, and the limit when the size is not known.
+        assert_eq!(super::sized_units(Some(1 << 40), limits), worst);
+        assert_eq!(super::sized_units(None, limits), worst);
     }
 }

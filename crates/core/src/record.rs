@@ -274,6 +274,15 @@ impl Valid {
     }
 }
 
+/// Containers nested in `v`, counting itself (a scalar is 0).
+fn nesting(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(nesting).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Whether `raw`, a value one level inside an event, is valid JSON as the whole event's parse
 /// would see it.
 fn valid_inside(raw: &serde_json::value::RawValue) -> bool {
@@ -386,6 +395,10 @@ impl Record {
             r.account = r.account.or_else(|| p.account.clone());
             r.region = r.region.or_else(|| p.region.clone());
         }
+        // A summary grows as it is written (a CloudTrail one holds about 120 bytes in 200):
+        // millions of records are held, so each keeps only what it says.
+        r.summary.shrink_to_fit();
+        r.event.shrink_to_fit();
         r
     }
 
@@ -439,23 +452,26 @@ impl Record {
         let response = bodies || name == "ConsoleLogin";
         let mut tree = serde_json::Map::new();
         for (k, v) in &fields {
-            if !valid_inside(v) {
-                return Err(origin);
-            }
             let wanted = CLOUDTRAIL_FIELDS.contains(k)
                 || (response && *k == "responseElements")
                 || (bodies && *k == "requestParameters");
             let parsed = if wanted {
                 serde_json::from_str::<Value>(v.get())
             } else if *k == "requestParameters" {
-                // Only the parameters that name a resource.
+                // Only the parameters that name a resource (the others are checked as skipped).
                 resource_parameters(v.get())
             } else {
+                // Kept as text only: checked as the whole parse would, and not built.
+                if !valid_inside(v) {
+                    return Err(origin);
+                }
                 continue;
             };
+            // A parsed value is valid JSON; the whole event's parse also counts the event's
+            // own level in the nesting limit.
             match parsed {
-                Ok(v) => tree.insert(k.to_string(), v),
-                Err(_) => return Err(origin),
+                Ok(v) if nesting(&v) < MAX_NESTING => tree.insert(k.to_string(), v),
+                _ => return Err(origin),
             };
         }
         let tree = Value::Object(tree);
@@ -1013,6 +1029,49 @@ mod tests {
         .unwrap();
         assert_eq!(ocsf.error.as_deref(), Some("AccessDenied"));
         assert_eq!(ocsf.resource.as_deref(), Some("arn:aws:s3:::b/k"));
+    }
+
+    /// The fast path parses the fields it reads once and checks their nesting on the tree; at
+    /// the limit it must take exactly the events the whole parse takes, wherever the deep value
+    /// sits: a field it builds, a field it only scans, a resource parameter or another parameter.
+    #[test]
+    fn the_fast_path_takes_what_the_whole_parse_takes_at_the_nesting_limit() {
+        let places = [
+            ("userIdentity", "GetObject"),
+            ("additionalEventData", "GetObject"),
+            ("requestParameters.bucketName", "GetObject"),
+            ("requestParameters.other", "GetObject"),
+            ("requestParameters.roleName", "CreateRole"),
+        ];
+        for (place, name) in places {
+            for depth in 120..=130 {
+                let deep = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+                let value = match place.split_once('.') {
+                    Some((_, inner)) => format!(r#"{{"{inner}":{deep}}}"#),
+                    None => deep,
+                };
+                let key = place.split('.').next().unwrap();
+                let source = if name == "CreateRole" { "iam" } else { "s3" };
+                let text = format!(
+                    r#"{{"eventVersion":"1.08","eventSource":"{source}.amazonaws.com","eventName":"{name}","eventTime":"2024-05-02T03:00:00Z","{key}":{value}}}"#
+                );
+                let whole = serde_json::from_str::<Value>(&text).is_ok();
+                let fast = Record::from_cloudtrail_text(Box::from(text.as_str()), origin(1), None);
+                assert_eq!(fast.is_ok(), whole, "{place} nested {depth} deep");
+            }
+        }
+    }
+
+    /// A loaded record holds its summary's text and no room to grow it.
+    #[test]
+    fn a_summary_keeps_no_spare_capacity() {
+        let text = r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2024-05-02T03:00:00Z","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.66","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accessKeyId":"AKIAEXAMPLE"},"requestParameters":{"bucketName":"prod-data","key":"a/b.csv"}}"#;
+        let (fast, whole) = both_ways(text);
+        for r in [fast, whole] {
+            assert!(r.summary.len() > 40, "{}", r.summary);
+            assert_eq!(r.summary.capacity(), r.summary.len(), "{}", r.summary);
+            assert_eq!(r.event.capacity(), r.event.len(), "{}", r.event);
+        }
     }
 
     #[test]

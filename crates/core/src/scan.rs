@@ -36,7 +36,17 @@ pub struct Plan {
 /// Lists what `scope` holds under `sources`. With a `center`, the objects whose day is nearest
 /// to it come first, so a scan finds what lies around the record it started from first.
 pub async fn plan(sources: &[Source], scope: &Scope, center: Option<DateTime<Utc>>) -> Plan {
-    let walked = walk::walk(sources, scope, 16).await;
+    plan_with(sources, scope, center, walk::MAX_LISTINGS).await
+}
+
+/// [`plan`] with `listings` folders listed at once (see [`walk::list_concurrency`]).
+pub async fn plan_with(
+    sources: &[Source],
+    scope: &Scope,
+    center: Option<DateTime<Utc>>,
+    listings: usize,
+) -> Plan {
+    let walked = walk::walk(sources, scope, listings).await;
     let mut objects: Vec<ObjectRef> = walked
         .objects
         .into_iter()

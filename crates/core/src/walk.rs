@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 
 use crate::layout::{Kind, Partition};
 use crate::scope::Scope;
@@ -54,10 +54,26 @@ pub struct Walk {
     pub skipped: Vec<String>,
 }
 
-/// Walks every source down to its objects, level by level, `concurrency` listings at a time.
+/// Listings at once for `concurrency` objects read at once: listing is all round trips (an
+/// organization trail is accounts × regions × days of folders), so it runs wider than reading.
+pub fn list_concurrency(concurrency: usize) -> usize {
+    concurrency.saturating_mul(4).clamp(16, MAX_LISTINGS)
+}
+
+/// Most listings at once: what the command line's default `--concurrency` gives.
+pub const MAX_LISTINGS: usize = 64;
+
+/// Walks every source down to its objects, `concurrency` listings at once. The folders form a
+/// work queue, not levels: each finished listing starts its sub-folders' listings at once, so
+/// no folder waits for the slowest listing of the level above (an organization trail is
+/// accounts × regions × years × months × days of folders, each a round trip).
+/// With `concurrency` 1 it lists one folder after another.
 pub async fn walk(sources: &[Source], scope: &Scope, concurrency: usize) -> Walk {
     let mut out = Walk::default();
-    let mut frontier: Vec<(usize, String)> = Vec::new();
+    // Folders waiting to be listed, with their depth below the source; taken last in, first
+    // out, so the queue stays short and the first objects are found early.
+    let mut queue: Vec<(usize, String, usize)> = Vec::new();
+    let mut too_deep: Vec<(usize, String)> = Vec::new();
     for (i, src) in sources.iter().enumerate() {
         match &src.object {
             Some(meta) => out.objects.push(ObjectRef {
@@ -66,67 +82,73 @@ pub async fn walk(sources: &[Source], scope: &Scope, concurrency: usize) -> Walk
                 meta: meta.clone(),
                 partition: Partition::of_key(&meta.key),
             }),
-            None => frontier.push((i, src.prefix.clone())),
+            None => queue.push((i, src.prefix.clone(), 0)),
         }
     }
-    for _depth in 0..MAX_DEPTH {
-        if frontier.is_empty() {
-            break;
-        }
-        let listings: Vec<_> = stream::iter(frontier.drain(..))
-            .map(|(i, prefix)| {
-                let store = sources[i].store.clone();
-                async move { (i, store.list_level(&prefix).await) }
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-        for (i, listing) in listings {
-            let listing = match listing {
-                Ok(l) => l,
-                Err(e) => {
-                    out.failures.push(e);
-                    continue;
-                }
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some((i, prefix, depth)) = queue.pop() else {
+                break;
             };
-            out.skipped.extend(listing.skipped);
-            for folder in listing.folders {
-                let p = Partition::of_prefix(&folder);
-                if p.iceberg {
-                    out.iceberg_tables.push((i, folder));
-                } else if scope.admits_partition(&p) {
-                    frontier.push((i, folder));
-                }
+            let store = sources[i].store.clone();
+            running.push(async move { (i, depth, store.list_level(&prefix).await) });
+        }
+        let Some((i, depth, listing)) = running.next().await else {
+            break;
+        };
+        let listing = match listing {
+            Ok(l) => l,
+            Err(e) => {
+                out.failures.push(e);
+                continue;
             }
-            for meta in listing.objects {
-                let partition = Partition::of_key(&meta.key);
-                if partition
-                    .as_ref()
-                    .is_some_and(|p| !scope.admits_partition(p))
-                {
-                    continue;
+        };
+        out.skipped.extend(listing.skipped);
+        for folder in listing.folders {
+            let p = Partition::of_prefix(&folder);
+            if p.iceberg {
+                out.iceberg_tables.push((i, folder));
+            } else if scope.admits_partition(&p) {
+                if depth + 1 >= MAX_DEPTH {
+                    too_deep.push((i, folder));
+                } else {
+                    queue.push((i, folder, depth + 1));
                 }
-                out.objects.push(ObjectRef {
-                    source: i,
-                    store: sources[i].store.clone(),
-                    meta,
-                    partition,
-                });
             }
         }
+        for meta in listing.objects {
+            let partition = Partition::of_key(&meta.key);
+            if partition
+                .as_ref()
+                .is_some_and(|p| !scope.admits_partition(p))
+            {
+                continue;
+            }
+            out.objects.push(ObjectRef {
+                source: i,
+                store: sources[i].store.clone(),
+                meta,
+                partition,
+            });
+        }
     }
+    // The order listings finish in is the network's: what is reported is sorted.
+    too_deep.sort();
+    out.failures.sort_by(|a, b| a.uri.cmp(&b.uri));
+    out.skipped.sort();
     // Never a silent limit: what lies deeper is named.
     const NAMED: usize = 3;
-    for (i, prefix) in frontier.iter().take(NAMED) {
+    for (i, prefix) in too_deep.iter().take(NAMED) {
         out.skipped.push(format!(
             "{}: not read: folders deeper than {MAX_DEPTH} levels are not followed",
             sources[*i].store.uri(prefix)
         ));
     }
-    if frontier.len() > NAMED {
+    if too_deep.len() > NAMED {
         out.skipped.push(format!(
             "{} more folders deeper than {MAX_DEPTH} levels not read",
-            frontier.len() - NAMED
+            too_deep.len() - NAMED
         ));
     }
     out.objects

@@ -338,6 +338,10 @@ impl Store for CachedStore {
         self.inner.uri(key)
     }
 
+    fn requests(&self) -> u64 {
+        self.inner.requests()
+    }
+
     async fn list_level(&self, prefix: &str) -> Result<Listing, StoreError> {
         let l = self.inner.list_level(prefix).await?;
         self.remember(&l.objects);

@@ -127,6 +127,12 @@ pub trait Store: Send + Sync {
     /// `len` bytes from `start` (fewer at the end of the object).
     async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<bytes::Bytes, StoreError>;
 
+    /// Requests sent to the service so far (a local folder sends none): what progress shows
+    /// and what listing at scale costs.
+    fn requests(&self) -> u64 {
+        0
+    }
+
     /// The file behind a key when the store is local, so decoders can read it without a runtime.
     fn local_path(&self, _key: &str) -> Option<PathBuf> {
         None
@@ -162,6 +168,25 @@ impl fmt::Debug for Source {
             .field("object", &self.object)
             .finish()
     }
+}
+
+/// The distinct stores among `stores` (several sources or objects share one), whose
+/// [`Store::requests`] add up to what was sent.
+pub fn distinct_stores<'a>(
+    stores: impl IntoIterator<Item = &'a Arc<dyn Store>>,
+) -> Vec<Arc<dyn Store>> {
+    let mut out: Vec<Arc<dyn Store>> = Vec::new();
+    for s in stores {
+        if !out.iter().any(|o| Arc::ptr_eq(o, s)) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// Requests sent so far by `stores` (distinct ones: see [`distinct_stores`]).
+pub fn requests_of(stores: &[Arc<dyn Store>]) -> u64 {
+    stores.iter().map(|s| s.requests()).sum()
 }
 
 /// Said in place of a failure to get credentials.

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -197,6 +199,8 @@ impl AwsOptions {
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
+    /// HTTP requests sent to S3 (every attempt, retries included), for progress and tests.
+    sent: Arc<AtomicU64>,
     /// Unwraps the data keys of client-side encrypted objects, in the bucket's region.
     kms: aws_sdk_kms::Client,
     bucket: String,
@@ -267,8 +271,18 @@ impl S3Store {
         bucket: &str,
         read: ReadOptions,
     ) -> S3Store {
+        let sent = Arc::new(AtomicU64::new(0));
+        // Counted on the wire, so that every path (lists, heads, gets, ranges, retries) is.
+        let client = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(Counter(sent.clone()))
+                .build(),
+        );
         S3Store {
             client,
+            sent,
             kms,
             bucket: bucket.to_string(),
             read,
@@ -277,6 +291,26 @@ impl S3Store {
 
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+}
+
+/// Counts the requests a client sends: each attempt, as S3 bills and throttles them.
+#[derive(Debug)]
+struct Counter(Arc<AtomicU64>);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Counter {
+    fn name(&self) -> &'static str {
+        "trawl-request-counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -363,6 +397,10 @@ fn meta_from_object(o: &aws_sdk_s3::types::Object) -> Option<ObjectMeta> {
 
 #[async_trait]
 impl Store for S3Store {
+    fn requests(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
     fn uri(&self, key: &str) -> String {
         format!("s3://{}/{}", self.bucket, key)
     }
