@@ -849,6 +849,14 @@ impl<'a> Parser<'a> {
         if raw == "*" {
             return Ok(Match::Any);
         }
+        // `Create*` or `*admin*`, as people type globs: a value already matches any part of the
+        // field, so the stars say nothing more.
+        let trimmed = raw.trim_matches('*');
+        let raw = if !trimmed.is_empty() && !trimmed.contains('*') && !raw.starts_with("=") {
+            trimmed
+        } else {
+            raw
+        };
         let (cmp, operand) = if let Some(x) = raw.strip_prefix(">=") {
             (Some(Cmp::Ge), x)
         } else if let Some(x) = raw.strip_prefix("<=") {
@@ -1690,5 +1698,35 @@ mod tests {
         let e = Field::parse("nope").unwrap_err();
         assert!(e.message.contains("known fields are ip, principal"));
         assert_eq!((e.at, e.len), (0, 4));
+    }
+
+    #[test]
+    fn stars_around_a_value_are_what_a_value_does_already() {
+        let r = rec_for_stars();
+        for q in [
+            "event:Create*",
+            "event:*User",
+            "event:*eateUs*",
+            "event:CreateUser",
+        ] {
+            assert!(Query::parse(q).unwrap().matches(&r), "{q}");
+        }
+        assert!(!Query::parse("event:Delete*").unwrap().matches(&r));
+    }
+
+    fn rec_for_stars() -> Record {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventTime":"2024-05-02T03:24:10Z"}"#,
+        )
+        .unwrap();
+        Record::from_value(
+            v,
+            crate::record::Origin {
+                object: std::sync::Arc::from("mem://x"),
+                position: 1,
+            },
+            None,
+        )
+        .unwrap()
     }
 }
