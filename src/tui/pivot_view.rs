@@ -22,6 +22,8 @@ pub struct Chooser {
     pub center: Option<DateTime<Utc>>,
     /// That record, to keep the cursor on it in the pivot.
     pub from: Option<Record>,
+    /// What the counts are over: the list, or the pivot shown.
+    pub over: &'static str,
 }
 
 /// Where a pivot's scan of the sources stands.
@@ -138,10 +140,32 @@ impl Pivots {
 
     /// The chooser for `rec`'s entities, counted over the list; None when it names none.
     pub fn chooser(&mut self, recs: &Records, rec: &Record) -> Option<Chooser> {
-        self.update_index(recs);
         if rec.entities.is_empty() {
             return None;
         }
+        // Inside a pivot, its own records are what the counts are over.
+        if let Some(f) = self.current() {
+            let items = rec
+                .entities
+                .iter()
+                .map(|e| {
+                    let n = f
+                        .records
+                        .iter()
+                        .filter(|r| r.entities.iter().any(|c| entity::matches(e, c)))
+                        .count();
+                    (e.clone(), n)
+                })
+                .collect();
+            return Some(Chooser {
+                items,
+                cursor: 0,
+                center: rec.time,
+                from: Some(rec.clone()),
+                over: "this pivot",
+            });
+        }
+        self.update_index(recs);
         let items = rec
             .entities
             .iter()
@@ -164,6 +188,7 @@ impl Pivots {
             cursor: 0,
             center: rec.time,
             from: Some(rec.clone()),
+            over: "the list",
         })
     }
 

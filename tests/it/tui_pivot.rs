@@ -172,6 +172,8 @@ async fn from_the_alert_to_what_the_stolen_key_did_in_eight_keys() {
         panic!("the chooser is not open");
     };
     assert_eq!(c.items[1].0, key);
+    // Inside the pivot, the counts are over the pivot: every record of it names the IP.
+    assert_eq!(c.items[0].1, s.app.pivots.current().unwrap().records.len());
     s.keys(&["j", "enter"]);
     s.settle().await;
     let frame = s.app.pivots.current().unwrap();

@@ -53,7 +53,10 @@ pub fn chooser(f: &mut Frame, area: Rect, app: &App) {
         f,
         r,
         app,
-        " pivot on · how many in the list · Enter scans every source · Esc ",
+        &format!(
+            " pivot on · how many in {} · Enter scans every source · Esc ",
+            c.over
+        ),
     );
     let height = inner.height as usize;
     let start = c.cursor.saturating_sub(height.saturating_sub(1));
