@@ -289,11 +289,17 @@ struct ScreenPivot {
     key_to_frame: Vec<Duration>,
 }
 
-async fn screen_pivot(dir: &Path) -> anyhow::Result<ScreenPivot> {
+async fn screen_pivot(dir: &Path, concurrency: usize) -> anyhow::Result<ScreenPivot> {
     use crate::tui::Session;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let source = LocalStore::open_source(dir.to_str().context("path is not UTF-8")?)?;
-    let mut s = Session::open(vec![source]);
+    // As the screen runs: the same objects at once as the command line reads.
+    let mut s = Session::reading(
+        vec![source],
+        crate::tui::keymap::Keymap::default(),
+        crate::tui::theme::Theme::dark(),
+        concurrency,
+    );
     s.settle().await;
     s.app.settings.scan_budget = u64::MAX;
     let needle = Entity::new(crate::entity::EntityKind::Ip, NEEDLE_IP);
@@ -429,7 +435,7 @@ pub async fn run(
     if pivot_lines.parse::<usize>()? != jq_hits {
         bail!("trawl pivot printed {pivot_lines} records, jq {jq_hits}");
     }
-    let screen = screen_pivot(dir).await?;
+    let screen = screen_pivot(dir, concurrency).await?;
     if screen.found != jq_hits {
         bail!(
             "the screen's pivot found {} records, jq {jq_hits}",

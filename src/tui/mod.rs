@@ -348,8 +348,18 @@ impl Session {
     }
 
     pub fn with(sources: Vec<Source>, keymap: Keymap, theme: Theme) -> Session {
+        Session::reading(sources, keymap, theme, 8)
+    }
+
+    /// As `with`, reading `concurrency` objects at once (the command line's `--concurrency`).
+    pub fn reading(
+        sources: Vec<Source>,
+        keymap: Keymap,
+        theme: Theme,
+        concurrency: usize,
+    ) -> Session {
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut loader = Loader::new(sources.clone(), tx, 8, Default::default());
+        let mut loader = Loader::new(sources.clone(), tx, concurrency, Default::default());
         // The built-in rules, as the screen runs them.
         let (rules, _) = crate::detect::RuleSet::load(&Default::default());
         loader.set_rules(std::sync::Arc::new(rules));

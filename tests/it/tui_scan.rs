@@ -557,3 +557,53 @@ async fn cloudtrail_objects_read_show_their_integrity_and_a_tampered_one_stands_
         "{statuses:?}"
     );
 }
+
+/// Detections on screen (issue 17): the intrusion day's events carry their level beside their
+/// kind, `level:>=high` keeps findings and events alike, and the record pane names the rule and
+/// its ATT&CK ids above the JSON.
+#[tokio::test]
+async fn detections_mark_the_list_and_level_filters_span_findings_and_events() {
+    let mut s = opened().await;
+    // The day's findings and its trail on one list: the findings read, then the trail, then `+`
+    // on the findings' day.
+    read(&mut s, "1111 use1 0502 guardduty").await;
+    let findings = s.app.tree.selected().unwrap();
+    read(&mut s, "1111 use1 0502 cloudtrail org").await;
+    s.app.tree.select_node(findings);
+    s.app.focus = Focus::Tree;
+    s.keys(&["+"]);
+    s.settle().await;
+    s.app.focus = Focus::Records;
+    s.keys(&["f"]);
+    s.type_text("level:>=high");
+    s.keys(&["enter"]);
+    let shown: Vec<&trawl::record::Record> = (0..s.app.records.view.len())
+        .map(|p| s.app.records.get(p).unwrap())
+        .collect();
+    assert!(shown.iter().any(|r| r.kind == RecordKind::GuardDuty));
+    assert!(shown
+        .iter()
+        .any(|r| r.kind == RecordKind::CloudTrail && r.event == "AttachUserPolicy"));
+    for r in &shown {
+        let level = trawl::detect::record_level(r).expect("a level");
+        assert!(level >= trawl::detect::Level::High, "{}", r.event);
+    }
+    let at = shown
+        .iter()
+        .position(|r| r.event == "AttachUserPolicy")
+        .unwrap();
+    s.app.records.cursor = at;
+    s.app.records.moved = true;
+    let screen = s.render(80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("AttachUserPolicy"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("CT!"), "the high mark: {row}");
+    let hit = &s.app.records.get(at).unwrap().detections[0];
+    assert!(
+        screen.contains(&format!("! high {}", &hit.rule[..20])),
+        "{screen}"
+    );
+    assert!(!hit.attack.is_empty());
+}
