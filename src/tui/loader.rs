@@ -200,6 +200,7 @@ impl Loader {
         };
         let sources = self.sources.clone();
         let tx = self.tx.clone();
+        let verify = self.verify.clone();
         tokio::spawn(async move {
             let plan = crate::scan::plan(&sources, &run.scope, center).await;
             let (objects, bytes) = (plan.objects.len(), plan.bytes);
@@ -218,7 +219,13 @@ impl Loader {
                     }
                 }
             }
+            // The CloudTrail objects that gave records are validated once the scan ends.
+            let planned = plan.objects.clone();
+            let mut matched: std::collections::HashSet<Arc<str>> = Default::default();
             let stopped = crate::scan::run(&run, plan.objects, |found, progress| {
+                if !found.matches.is_empty() {
+                    matched.insert(found.uri.clone());
+                }
                 match tx.send(Msg::ScanFound {
                     gen,
                     found,
@@ -230,6 +237,12 @@ impl Loader {
             })
             .await;
             let _ = tx.send(Msg::ScanDone { gen, stopped });
+            if let Some(vopts) = verify {
+                let found = planned
+                    .iter()
+                    .filter(|o| matched.contains(o.uri().as_str()));
+                validate(&sources, found, vopts, &tx, run.cancel.clone());
+            }
         });
         (cancel, go_tx)
     }
@@ -360,6 +373,43 @@ async fn worker(
     }
 }
 
+/// Validates the CloudTrail logs among `objects` against their digests, in the background, and
+/// sends what it finds (`Msg::Verified`); `cancel` drops it.
+fn validate<'a>(
+    sources: &[Source],
+    objects: impl Iterator<Item = &'a ObjectRef>,
+    vopts: crate::verify::Options,
+    tx: &Tx,
+    cancel: CancellationToken,
+) {
+    let logs: Vec<ObjectRef> = objects
+        .filter(|o| {
+            o.partition.as_ref().and_then(|p| p.kind) == Some(crate::layout::Kind::CloudTrail)
+        })
+        .cloned()
+        .collect();
+    if logs.is_empty() {
+        return;
+    }
+    let sources = sources.to_vec();
+    let tx = tx.clone();
+    // On a blocking thread of its own: the verification future is not `Send` (its closures
+    // borrow for any lifetime), and it must not hold up the load.
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            let report = tokio::select! {
+                r = crate::verify::verify_objects(&sources, &logs, &vopts) => r,
+                () = cancel.cancelled() => return,
+            };
+            let _ = tx.send(Msg::Verified {
+                integrities: report.integrities(),
+                problems: report.problems.clone(),
+            });
+        });
+    });
+}
+
 async fn run(
     job: &Job,
     sources: &[Source],
@@ -412,33 +462,7 @@ async fn run(
     };
     // Validation reads digests and every log again: it runs beside the load, never before it.
     if let Some(vopts) = job.verify.clone() {
-        let logs: Vec<ObjectRef> = objects
-            .iter()
-            .filter(|o| {
-                o.partition.as_ref().and_then(|p| p.kind) == Some(crate::layout::Kind::CloudTrail)
-            })
-            .cloned()
-            .collect();
-        if !logs.is_empty() {
-            let sources = sources.to_vec();
-            let tx = tx.clone();
-            let cancel = job.cancel.clone();
-            // On a blocking thread of its own: the verification future is not `Send` (its
-            // closures borrow for any lifetime), and it must not hold up the load.
-            let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                handle.block_on(async move {
-                    let report = tokio::select! {
-                        r = crate::verify::verify_objects(&sources, &logs, &vopts) => r,
-                        () = cancel.cancelled() => return,
-                    };
-                    let _ = tx.send(Msg::Verified {
-                        integrities: report.integrities(),
-                        problems: report.problems.clone(),
-                    });
-                });
-            });
-        }
+        validate(sources, objects.iter(), vopts, tx, job.cancel.clone());
     }
     // A core is left to the screen so keys stay quick while local objects decode.
     load::read_each(objects, &opts, 1, |o, result| {

@@ -538,6 +538,18 @@ async fn cloudtrail_objects_read_show_their_integrity_and_a_tampered_one_stands_
     let screen = s.render(80, 24);
     assert!(screen.contains('✗'), "{screen}");
     assert!(screen.contains("integrity: tampered"), "{screen}");
+    // A pivot from it: the objects its scan found records in are validated too.
+    s.app.integrity.clear();
+    s.keys(&["p", "enter"]);
+    s.settle().await;
+    s.until(|app| !app.integrity.is_empty()).await;
+    assert_eq!(status_of(&s, &victim), Some(Status::Tampered));
+    let in_pivot = s.render(80, 24);
+    assert!(
+        in_pivot.contains('✓') || in_pivot.contains('✗'),
+        "{in_pivot}"
+    );
+    s.keys(&["esc"]);
     // The export carries the status of each CloudTrail record's object.
     let out = tempfile::tempdir().unwrap();
     s.app.export_dir = out.path().to_path_buf();
