@@ -1347,12 +1347,8 @@ impl App {
                 integrities,
                 problems,
             } => {
-                use crate::verify::Status;
                 for (uri, i) in &integrities {
-                    if !matches!(
-                        i.status,
-                        Status::Valid | Status::Unverifiable | Status::Pending
-                    ) {
+                    if i.status.is_failure() {
                         self.failures.push(Failure {
                             what: uri.to_string(),
                             reason: format!(

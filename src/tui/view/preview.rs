@@ -66,12 +66,7 @@ fn above(app: &App, w: usize) -> Vec<Line<'static>> {
             .as_deref()
             .map(|d| d.rsplit('/').next().unwrap_or(d))
             .map_or(String::new(), |d| format!(" · digest {}", for_terminal(d)));
-        let bad = !matches!(
-            i.status,
-            crate::verify::Status::Valid
-                | crate::verify::Status::Unverifiable
-                | crate::verify::Status::Pending
-        );
+        let bad = i.status.is_failure();
         lines.push(Line::from(vec![
             super::records::integrity_mark(Some(i), theme),
             Span::styled(
