@@ -286,7 +286,7 @@ struct ScreenPivot {
     first_match: Duration,
     done: Duration,
     found: usize,
-    key_to_frame: Vec<Duration>,
+    key_to_frame: crate::tui::Latency,
 }
 
 async fn screen_pivot(dir: &Path, concurrency: usize) -> anyhow::Result<ScreenPivot> {
@@ -308,7 +308,7 @@ async fn screen_pivot(dir: &Path, concurrency: usize) -> anyhow::Result<ScreenPi
     let started = Instant::now();
     s.app.pivot_on(needle, None);
     let mut first_match = None;
-    let mut key_to_frame = Vec::new();
+    let mut key_to_frame = crate::tui::Latency::default();
     let scanning = |app: &crate::tui::app::App| app.pivots.current().is_some_and(|f| f.scanning());
     while scanning(&s.app) {
         s.step(Duration::from_millis(20)).await;
@@ -322,7 +322,7 @@ async fn screen_pivot(dir: &Path, concurrency: usize) -> anyhow::Result<ScreenPi
             .on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
         crate::tui::view::prepare(&mut s.app, area);
         terminal.draw(|f| crate::tui::view::draw(f, &s.app))?;
-        key_to_frame.push(t.elapsed());
+        key_to_frame.samples.push(t.elapsed());
     }
     let done = started.elapsed();
     let f = s.app.pivots.current().context("the pivot is shown")?;
@@ -332,14 +332,6 @@ async fn screen_pivot(dir: &Path, concurrency: usize) -> anyhow::Result<ScreenPi
         found: f.records.len(),
         key_to_frame,
     })
-}
-
-fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
-    if v.is_empty() {
-        return Duration::ZERO;
-    }
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 /// A pivot lookup against an index of one million records.
@@ -445,6 +437,7 @@ pub async fn run(
     let lookup_ms = lookup_million();
     let s = |d: Duration| d.as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (key_p50, key_p95, _) = screen.key_to_frame.summary().unwrap_or_default();
     Ok(Report {
         objects: files.len(),
         compressed_bytes: compressed,
@@ -462,8 +455,8 @@ pub async fn run(
         screen_pivot_s: s(screen.done),
         screen_first_match_ms: ms(screen.first_match),
         ratio_screen_to_cli: s(screen.done) / s(pivot_time),
-        key_to_frame_p50_ms: ms(percentile(screen.key_to_frame.clone(), 0.5)),
-        key_to_frame_p95_ms: ms(percentile(screen.key_to_frame, 0.95)),
+        key_to_frame_p50_ms: ms(key_p50),
+        key_to_frame_p95_ms: ms(key_p95),
         lookup_1m_ms: lookup_ms,
         ratio_load_to_zcat: s(load_time) / s(zcat),
         ratio_pivot_to_zcat: s(pivot_time) / s(zcat),
