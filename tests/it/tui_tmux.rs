@@ -35,22 +35,13 @@ fn tmux_or_skip(test: &str) -> bool {
 
 /// Waits until the pane shows `text` (the screen is drawn by another process, so poll).
 fn wait_for(session: &str, text: &str, timeout: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        let screen = tmux(&["capture-pane", "-p", "-t", session]);
-        if screen.contains(text) {
-            return screen;
-        }
-        if start.elapsed() > timeout {
-            let _ = tmux(&["kill-session", "-t", session]);
-            panic!("'{text}' did not appear within {timeout:?}; the pane shows:\n{screen}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(session, timeout, &format!("'{text}' did not appear"), |s| {
+        s.contains(text)
+    })
 }
 
-/// Waits until the pane satisfies `done`.
-fn wait_until(session: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+/// Waits until the pane satisfies `done`; `what` says what did not happen.
+fn wait_until(session: &str, timeout: Duration, what: &str, done: impl Fn(&str) -> bool) -> String {
     let start = Instant::now();
     loop {
         let screen = tmux(&["capture-pane", "-p", "-t", session]);
@@ -59,7 +50,7 @@ fn wait_until(session: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> 
         }
         if start.elapsed() > timeout {
             let _ = tmux(&["kill-session", "-t", session]);
-            panic!("the pane did not get there within {timeout:?}; it shows:\n{screen}");
+            panic!("{what} within {timeout:?}; the pane shows:\n{screen}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -277,11 +268,16 @@ fn the_demo_story_in_eight_keys_at_80x24() {
     ]);
     let _cleanup = KillOnDrop(session.clone());
     // The first row, once the findings are read: the most severe, the exfiltration.
-    let screen = wait_until(&session, Duration::from_secs(60), |s| {
-        s.lines()
-            .nth(2)
-            .is_some_and(|l| l.contains("InstanceCredentialExfil"))
-    });
+    let screen = wait_until(
+        &session,
+        Duration::from_secs(60),
+        "the exfiltration finding was not the first row",
+        |s| {
+            s.lines()
+                .nth(2)
+                .is_some_and(|l| l.contains("InstanceCredentialExfil"))
+        },
+    );
     assert!(
         screen.lines().nth(2).unwrap().contains("203.0.113.66"),
         "{screen}"
