@@ -100,8 +100,10 @@ pub struct Record {
 
 /// The top-level fields a CloudTrail summary and its entities read (the response and request
 /// bodies only for the calls `entity::calls` lists, and of other requests only the parameters
-/// that name a resource; see `from_cloudtrail_text`).
-const CLOUDTRAIL_FIELDS: [&str; 13] = [
+/// that name a resource; see `from_cloudtrail_text`), and `class_uid`, which makes any record
+/// OCSF in [`RecordKind::detect`]: an event read in part must be told apart as the whole is.
+const CLOUDTRAIL_FIELDS: [&str; 14] = [
+    "class_uid",
     "eventTime",
     "eventName",
     "eventSource",
@@ -870,6 +872,17 @@ mod tests {
             with_bodies > 40,
             "{with_bodies} events name something in their bodies"
         );
+    }
+
+    /// Found by the envelope fuzzer: an element that starts as CloudTrail but carries
+    /// `class_uid` is OCSF to the whole parse, so the fast path must not call it CloudTrail.
+    #[test]
+    fn an_event_with_class_uid_is_left_to_the_whole_parse() {
+        let text = r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","class_uid":"\ud600"}"#;
+        assert!(Record::from_cloudtrail_text(Box::from(text), origin(1), None).is_err());
+        let whole =
+            Record::from_value(serde_json::from_str(text).unwrap(), origin(1), None).unwrap();
+        assert_eq!(whole.kind, RecordKind::Ocsf);
     }
 
     /// An event read from its text (the load's fast path) and from its whole tree.
