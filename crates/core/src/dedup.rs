@@ -86,7 +86,17 @@ pub enum Added {
 pub struct Dedup {
     /// Identity → the records holding it (one, but for different records sharing an id) and,
     /// for a finding, the version kept.
-    seen: HashMap<Identity, (Vec<usize>, Option<DateTime<Utc>>)>,
+    seen: HashMap<Identity, Held>,
+}
+
+/// The records holding one identity: the first inline, since a list of millions rarely has a
+/// second (which would otherwise cost an allocation per record).
+#[derive(Debug, Clone)]
+struct Held {
+    first: usize,
+    more: Vec<usize>,
+    /// A finding's version kept.
+    kept: Option<DateTime<Utc>>,
 }
 
 /// What a list keeps its records in: the record itself, or a row around it.
@@ -105,6 +115,11 @@ impl Holds for Record {
 }
 
 impl Dedup {
+    /// Makes room for `n` more records.
+    pub fn reserve(&mut self, n: usize) {
+        self.seen.reserve(n);
+    }
+
     /// Adds `r` to `records` unless a record there is the same one.
     pub fn add(&mut self, records: &mut Vec<Record>, r: Record) -> Added {
         self.add_with(records, r, |r| r)
@@ -114,20 +129,37 @@ impl Dedup {
     pub fn add_with<T: Holds>(
         &mut self,
         items: &mut Vec<T>,
-        mut r: Record,
+        r: Record,
         wrap: impl FnOnce(Record) -> T,
     ) -> Added {
-        let (id, version) = identity(&r);
+        let known = identity(&r);
+        self.add_identified(items, r, known, wrap)
+    }
+
+    /// [`Dedup::add_with`] for a record whose [`identity`] was found already (reading it parses
+    /// the record's text, which a screen leaves to the thread that read the object).
+    pub fn add_identified<T: Holds>(
+        &mut self,
+        items: &mut Vec<T>,
+        mut r: Record,
+        (id, version): (Identity, Option<DateTime<Utc>>),
+        wrap: impl FnOnce(Record) -> T,
+    ) -> Added {
         let finding = r.kind == RecordKind::GuardDuty;
-        let Some((held, kept)) = self.seen.get_mut(&id) else {
+        let Some(held) = self.seen.get_mut(&id) else {
             items.push(wrap(r));
             let i = items.len() - 1;
-            self.seen.insert(id, (vec![i], version));
+            let held = Held {
+                first: i,
+                more: Vec::new(),
+                kept: version,
+            };
+            self.seen.insert(id, held);
             return Added::New(i);
         };
-        if finding && version >= *kept {
+        if finding && version >= held.kept {
             // The newer export is the finding now; the older object stays as evidence.
-            let i = held[0];
+            let i = held.first;
             let mut old = std::mem::replace(&mut items[i], wrap(r));
             let old = old.record_mut();
             let now = items[i].record_mut();
@@ -137,14 +169,14 @@ impl Dedup {
             also.retain(|o| *o != now.origin);
             also.dedup();
             now.also = also;
-            *kept = version;
+            held.kept = version;
             return Added::Newer(i);
         }
         let same = if finding {
-            Some(held[0])
+            Some(held.first)
         } else {
-            held.iter()
-                .copied()
+            std::iter::once(held.first)
+                .chain(held.more.iter().copied())
                 .find(|&i| items[i].record().raw == r.raw)
         };
         match same {
@@ -162,7 +194,7 @@ impl Dedup {
             None => {
                 // The same id on other content: another record, kept whole.
                 items.push(wrap(r));
-                held.push(items.len() - 1);
+                held.more.push(items.len() - 1);
                 Added::New(items.len() - 1)
             }
         }

@@ -17,8 +17,36 @@ use crate::record::{format_time, Record, RecordKind};
 #[derive(Debug, Default)]
 pub struct PivotIndex {
     /// One map per kind, keyed by the value: lookups borrow the value instead of building a key.
-    postings: HashMap<EntityKind, FxHashMap<Box<str>, Vec<u32>>>,
+    postings: HashMap<EntityKind, Shards>,
     entities: usize,
+}
+
+/// One kind's postings, split by the value's hash into maps that each grow on their own: an
+/// index of millions of values never rehashes them all at once, which would hold up the frame
+/// of a screen that adds to it a slice per frame.
+#[derive(Debug)]
+struct Shards(Vec<FxHashMap<Box<str>, Vec<u32>>>);
+
+const SHARDS: usize = 64;
+
+impl Default for Shards {
+    fn default() -> Shards {
+        Shards((0..SHARDS).map(|_| FxHashMap::default()).collect())
+    }
+}
+
+impl Shards {
+    /// Bits of the hash that the maps themselves do not use to place or tell apart entries
+    /// (they take the low bits and the top seven).
+    fn of(key: &str) -> usize {
+        let mut h = rustc_hash::FxHasher::default();
+        std::hash::Hash::hash(key, &mut h);
+        (std::hash::Hasher::finish(&h) >> 32) as usize % SHARDS
+    }
+
+    fn get(&self, key: &str) -> Option<&Vec<u32>> {
+        self.0[Shards::of(key)].get(key)
+    }
 }
 
 /// IAM names are unique in an account whatever their path, and session ARNs carry no path: index
@@ -45,7 +73,8 @@ impl PivotIndex {
     pub fn add(&mut self, id: u32, entities: &[Entity]) {
         for e in entities {
             let key = index_key(e);
-            let by_value = self.postings.entry(e.kind).or_default();
+            let shards = self.postings.entry(e.kind).or_default();
+            let by_value = &mut shards.0[Shards::of(&key)];
             let ids = match by_value.get_mut(key.as_ref()) {
                 Some(ids) => ids,
                 None => {
