@@ -213,7 +213,16 @@ pub struct App {
     pub start_at_alerts: bool,
     /// Who is behind the record shown: its actor's identity chain back to its start, in a line.
     pub who: Option<String>,
+    /// How many rows the pivot index held when `who` was found, and when.
+    who_at: (usize, Instant),
 }
+
+/// Stored bytes per record, about, for making room (gzip CloudTrail is 120 to 130; an
+/// overestimate only reserves address space, which is not touched).
+const BYTES_PER_RECORD: u64 = 100;
+
+/// Time a frame may spend indexing new rows for pivots (a frame is 12 ms; keys come first).
+const INDEX_BUDGET: Duration = Duration::from_millis(4);
 
 impl App {
     pub fn new(sources: Vec<Source>, loader: Loader, keymap: Keymap, theme: Theme) -> App {
@@ -251,6 +260,7 @@ impl App {
             measure: None,
             start_at_alerts: false,
             who: None,
+            who_at: (0, Instant::now()),
         };
         // Open every source's first level, as a file manager shows its roots.
         for i in 0..app.tree.nodes.len() {
@@ -1231,6 +1241,12 @@ impl App {
                 objects,
                 bytes,
             } => {
+                if self.load_of(gen).is_some() {
+                    // Room for what is coming, made once: a list of millions that doubled as it
+                    // grew would copy itself on the screen's thread while keys wait.
+                    self.records
+                        .expect(usize::try_from(bytes / BYTES_PER_RECORD).unwrap_or(0));
+                }
                 if let Some(l) = self.load_of(gen) {
                     l.planned = Some((objects, bytes));
                     if let Some(node) = l.node {
@@ -1256,6 +1272,7 @@ impl App {
                 result,
                 bytes,
                 meta,
+                ids,
             } => {
                 if self.load_of(gen).is_none() {
                     return;
@@ -1275,7 +1292,7 @@ impl App {
                         fatal: p.fatal,
                     });
                 }
-                self.records.push(result.records);
+                self.records.push_identified(result.records, ids);
                 // The first records show at once; later ones join at the throttled rebuild.
                 if self.records.view.is_empty() {
                     self.rebuild_records();
@@ -1401,7 +1418,23 @@ impl App {
         for f in &mut self.pivots.history {
             f.refresh();
         }
+        // The pivot index follows the list a slice per frame (see `update_index_within`).
+        let whole = self
+            .pivots
+            .update_index_within(&self.records, Some(INDEX_BUDGET));
         self.sync_preview();
+        // The chain shown was found over the rows indexed then: once the index holds them all
+        // it is found again, at most once a second while a read goes on.
+        let (rows, at) = self.who_at;
+        let reading = self.load.as_ref().is_some_and(|l| !l.done);
+        if whole
+            && rows != self.pivots.rows_indexed()
+            && (!reading || at.elapsed() >= Duration::from_secs(1))
+        {
+            if let Some(rec) = self.selected().cloned() {
+                self.who = self.who_of(&rec);
+            }
+        }
     }
 
     /// The record the user has in hand: the pivot view's row when it is shown, else the list's.
@@ -1452,7 +1485,7 @@ impl App {
     /// The identity chain of the record's actor, over the list and the pivot shown, in a line
     /// (`unknown → …` where the data does not reach the start).
     fn who_of(&mut self, rec: &Record) -> Option<String> {
-        self.pivots.update_index(&self.records);
+        self.who_at = (self.pivots.rows_indexed(), Instant::now());
         let (index, rows) = (&self.pivots.index, &self.records.rows);
         let frame = self.pivots.current();
         let naming = |e: &Entity| -> Vec<&Record> {

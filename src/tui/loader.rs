@@ -466,11 +466,13 @@ async fn run(
     }
     // A core is left to the screen so keys stay quick while local objects decode.
     load::read_each(objects, &opts, 1, |o, result| {
+        let ids = result.records.iter().map(crate::dedup::identity).collect();
         let sent = tx.send(Msg::ObjectRead {
             gen: job.gen,
             result,
             bytes: o.meta.size.unwrap_or(0),
             meta: o.meta,
+            ids,
         });
         match sent {
             Ok(()) => std::ops::ControlFlow::Continue(()),

@@ -32,6 +32,8 @@ pub enum Msg {
         bytes: u64,
         /// What the listing said of the object (ETag, size, time), kept for evidence export.
         meta: ObjectMeta,
+        /// Each record's identity (`dedup::identity`), found by the reading thread.
+        ids: Vec<crate::tui::records::Identified>,
     },
     /// A load ended: every object read, or cancelled.
     LoadDone { gen: LoadGen, cancelled: bool },

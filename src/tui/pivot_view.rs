@@ -128,14 +128,39 @@ impl Pivots {
 
     /// Brings the index up to the loaded rows: new rows are added, a changed set is rebuilt.
     pub fn update_index(&mut self, recs: &Records) {
+        self.update_index_within(recs, None);
+    }
+
+    /// Adds rows to the index until it holds them all or `budget` is spent (checked every
+    /// 256 rows): a screen reading millions of records indexes them a slice per frame, so a
+    /// key never waits behind the whole. Whether the index now holds every row.
+    pub fn update_index_within(
+        &mut self,
+        recs: &Records,
+        budget: Option<std::time::Duration>,
+    ) -> bool {
         if self.indexed.0 != recs.epoch || self.indexed.1 > recs.rows.len() {
             self.index = PivotIndex::default();
             self.indexed = (recs.epoch, 0);
         }
-        for (i, row) in recs.rows.iter().enumerate().skip(self.indexed.1) {
-            self.index.add(i as u32, &row.rec.entities);
+        let start = Instant::now();
+        while self.indexed.1 < recs.rows.len() {
+            let end = (self.indexed.1 + 256).min(recs.rows.len());
+            for (i, row) in recs.rows[self.indexed.1..end].iter().enumerate() {
+                self.index
+                    .add((self.indexed.1 + i) as u32, &row.rec.entities);
+            }
+            self.indexed.1 = end;
+            if budget.is_some_and(|b| start.elapsed() >= b) {
+                break;
+            }
         }
-        self.indexed.1 = recs.rows.len();
+        self.indexed.1 == recs.rows.len()
+    }
+
+    /// How many of the list's rows the index holds.
+    pub fn rows_indexed(&self) -> usize {
+        self.indexed.1
     }
 
     /// The chooser for `rec`'s entities, counted over the list; None when it names none.

@@ -6,6 +6,12 @@ use std::cmp::Ordering;
 use crate::query::Query;
 use crate::record::Record;
 
+/// A record's identity and version, as `dedup::identity` finds them.
+pub type Identified = (
+    crate::dedup::Identity,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
 /// The column the list is ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -53,8 +59,11 @@ impl SortKey {
 
 pub struct Row {
     pub rec: Record,
-    /// Milliseconds since the epoch; undated records sort last.
-    time: i64,
+}
+
+/// A record's place on the timeline: milliseconds since the epoch; undated records sort last.
+fn sort_time(r: &Record) -> i64 {
+    r.time.map_or(i64::MAX, |t| t.timestamp_millis())
 }
 
 impl crate::dedup::Holds for Row {
@@ -68,10 +77,7 @@ impl crate::dedup::Holds for Row {
 
 impl Row {
     fn new(rec: Record) -> Row {
-        Row {
-            time: rec.time.map_or(i64::MAX, |t| t.timestamp_millis()),
-            rec,
-        }
+        Row { rec }
     }
 }
 
@@ -98,6 +104,44 @@ pub struct Records {
     pub epoch: u64,
     /// Each record once: copies join the kept record's `also`.
     dedup: crate::dedup::Dedup,
+    /// Each row's `sort_time`, apart from the rows: ordering a growing list compares times
+    /// that sit together in memory instead of reaching into a record each time.
+    times: Vec<i64>,
+    /// The years the rows' times fall in, kept as rows arrive so that drawing reads no row.
+    pub span: Years,
+}
+
+/// Whether times seen so far fall in more than one year (the list then shows the year).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Years {
+    first: Option<i32>,
+    many: bool,
+}
+
+impl Years {
+    pub fn add(&mut self, time: Option<chrono::DateTime<chrono::Utc>>) {
+        if let Some(y) = time.map(|t| chrono::Datelike::year(&t)) {
+            match self.first {
+                None => self.first = Some(y),
+                Some(f) => self.many |= f != y,
+            }
+        }
+    }
+
+    pub fn of<'a>(records: impl Iterator<Item = &'a Record>) -> Years {
+        let mut years = Years::default();
+        for r in records {
+            years.add(r.time);
+            if years.many {
+                break;
+            }
+        }
+        years
+    }
+
+    pub fn many(self) -> bool {
+        self.many
+    }
 }
 
 impl Records {
@@ -111,22 +155,49 @@ impl Records {
         self.viewed = 0;
         self.epoch += 1;
         self.dedup = Default::default();
+        self.span = Years::default();
+        self.times.clear();
+    }
+
+    /// Makes room for `n` more records (capped at ten million: beyond, the list grows as
+    /// records come).
+    pub fn expect(&mut self, n: usize) {
+        let n = n.min(10_000_000);
+        self.rows.reserve(n);
+        self.times.reserve(n);
+        self.dedup.reserve(n);
     }
 
     /// Takes records in, each once: a copy (another object delivered it, a finding exported
     /// again) is merged into the row that holds it.
     pub fn push(&mut self, recs: Vec<Record>) {
+        let ids = recs.iter().map(crate::dedup::identity).collect();
+        self.push_identified(recs, ids);
+    }
+
+    /// [`Records::push`] with each record's identity found already, by the thread that read
+    /// them: finding it parses the record's text, too slow for the screen's thread.
+    pub fn push_identified(&mut self, recs: Vec<Record>, ids: Vec<Identified>) {
         if recs.is_empty() {
             return;
         }
-        for r in recs {
-            if let crate::dedup::Added::Newer(i) = self.dedup.add_with(&mut self.rows, r, Row::new)
-            {
-                // The row changed in place: the view places it again, the index reads it again.
-                if i < self.viewed {
-                    self.viewed = usize::MAX;
+        debug_assert_eq!(recs.len(), ids.len());
+        self.rows.reserve(recs.len());
+        for (r, id) in recs.into_iter().zip(ids) {
+            self.span.add(r.time);
+            let time = sort_time(&r);
+            match self.dedup.add_identified(&mut self.rows, r, id, Row::new) {
+                crate::dedup::Added::New(_) => self.times.push(time),
+                crate::dedup::Added::Newer(i) => {
+                    self.times[i] = time;
+                    // The row changed in place: the view places it again, the index reads it
+                    // again.
+                    if i < self.viewed {
+                        self.viewed = usize::MAX;
+                    }
+                    self.epoch += 1;
                 }
-                self.epoch += 1;
+                crate::dedup::Added::Copy(_) => {}
             }
         }
         self.stale = true;
@@ -181,7 +252,7 @@ impl Records {
             Some(k) => column(&x.rec, k).cmp(column(&y.rec, k)),
         };
         let o = primary
-            .then(x.time.cmp(&y.time))
+            .then(self.times[a as usize].cmp(&self.times[b as usize]))
             .then_with(|| x.rec.origin.object.cmp(&y.rec.origin.object))
             .then(x.rec.origin.position.cmp(&y.rec.origin.position));
         if self.reverse {
@@ -204,6 +275,8 @@ impl Records {
     /// Rebuilds the filtered, ordered view, keeping the cursor on the same record.
     pub fn rebuild(&mut self) {
         let keep = self.selected_index().filter(|_| self.moved);
+        // A finding replaced by its newer export may have moved the years: counted again.
+        self.span = Years::of(self.rows.iter().map(|r| &r.rec));
         let mut view = self.admitted(0..self.rows.len());
         view.sort_unstable_by(|&a, &b| self.order(a, b));
         self.view = view;
@@ -224,17 +297,25 @@ impl Records {
         let old = std::mem::take(&mut self.view);
         let mut view = Vec::with_capacity(old.len() + fresh.len());
         let mut from = 0;
+        // The cursor's row moves down by the rows placed before it: no search of the list.
+        let mut before_cursor = 0;
         for f in fresh {
             let at = from + old[from..].partition_point(|&v| self.order(v, f) != Ordering::Greater);
             view.extend_from_slice(&old[from..at]);
             view.push(f);
+            before_cursor += usize::from(at <= self.cursor);
             from = at;
         }
         view.extend_from_slice(&old[from..]);
         self.view = view;
         self.viewed = self.rows.len();
         self.stale = false;
-        self.restore_cursor(keep);
+        match keep {
+            Some(k) if self.view.get(self.cursor + before_cursor) == Some(&(k as u32)) => {
+                self.cursor += before_cursor;
+            }
+            _ => self.restore_cursor(keep),
+        }
     }
 
     fn restore_cursor(&mut self, keep: Option<usize>) {

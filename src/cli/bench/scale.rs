@@ -356,6 +356,7 @@ fn end_marker(marker: Arc<str>) -> Msg {
             etag: None,
             last_modified: None,
         },
+        ids: Vec::new(),
     }
 }
 

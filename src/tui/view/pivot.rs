@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::records::{columns, spans_years, table};
+use super::records::{columns, table};
 use super::{centered, window};
 use super::{fit, human_bytes, plural, thousands, wrap};
 use crate::entity::Entity;
@@ -325,7 +325,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         .iter()
         .map(|&i| &frame.records[i as usize])
         .collect();
-    let years = spans_years(frame.records.iter());
+    let years = crate::tui::records::Years::of(frame.records.iter()).many();
     let cols = columns(&visible, table_area.width, years);
     let cursor = frame.cursor.checked_sub(frame.offset);
     f.render_widget(

@@ -78,15 +78,6 @@ pub fn time_text(t: Option<&chrono::DateTime<chrono::Utc>>, zone: Zone, years: b
     }
 }
 
-/// Whether the records' times span more than one year.
-pub fn spans_years<'a>(records: impl Iterator<Item = &'a Record>) -> bool {
-    let mut years = records.filter_map(|r| r.time.map(|t| chrono::Datelike::year(&t)));
-    let Some(first) = years.next() else {
-        return false;
-    };
-    years.any(|y| y != first)
-}
-
 /// The event cell's text: the event, then its error (CloudTrail) or nothing.
 fn event_text(r: &Record) -> String {
     let mut s = for_terminal(&r.event).into_owned();
@@ -422,7 +413,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let height = inner.height.saturating_sub(1) as usize;
     let end = (recs.offset + height).min(recs.view.len());
     let visible: Vec<&Record> = (recs.offset..end).filter_map(|pos| recs.get(pos)).collect();
-    let years = spans_years(recs.rows.iter().map(|r| &r.rec));
+    let years = recs.span.many();
     let cols = columns(&visible, inner.width, years);
     let cursor = recs.cursor.checked_sub(recs.offset);
     f.render_widget(
