@@ -412,4 +412,25 @@ mod tests {
         let names: Vec<&str> = (0..9).map(|i| r.get(i).unwrap().event.as_str()).collect();
         assert_eq!(&names[..5], ["Odd"; 5]);
     }
+
+    /// Rows merged before, at and after the cursor's row leave the cursor on that row (its new
+    /// place is counted during the merge, not searched for).
+    #[test]
+    fn the_cursor_stays_on_its_record_as_rows_join_around_it() {
+        let mut r = Records::default();
+        r.push((10..20).map(|t| ct(t * 10, "E")).collect());
+        r.merge_new();
+        r.move_by(4);
+        let held = r.selected().unwrap().origin.clone();
+        assert_eq!(held.position, 140);
+        // Rows before it (5, 135), its own record again (a copy, merged), rows on both sides.
+        for batch in [vec![5, 135], vec![140], vec![145, 500, 1]] {
+            r.push(batch.into_iter().map(|t| ct(t, "E")).collect());
+            r.merge_new();
+            assert_eq!(r.selected().unwrap().origin, held);
+        }
+        assert_eq!((r.cursor, r.rows.len()), (7, 15));
+        // The years are counted as rows come: all of these are in 2024.
+        assert!(!r.span.many());
+    }
 }
