@@ -468,8 +468,19 @@ impl App {
                     self.focus = Focus::Records;
                 }
             }
-            Action::Back if self.load.as_ref().is_some_and(|l| !l.done) => self.cancel_load(),
-            Action::Back if self.pivots.current().is_some_and(|f| f.scanning()) => self.stop_scan(),
+            // Esc in the record pane goes back to the list (as its hint says); from the list or
+            // the partitions it stops a read or a scan under way.
+            Action::Back
+                if self.focus != Focus::Preview && self.load.as_ref().is_some_and(|l| !l.done) =>
+            {
+                self.cancel_load()
+            }
+            Action::Back
+                if self.focus != Focus::Preview
+                    && self.pivots.current().is_some_and(|f| f.scanning()) =>
+            {
+                self.stop_scan()
+            }
             Action::Pivot => self.open_chooser(),
             Action::Widen => self.widen_scan(),
             Action::Count => self.open_counts(),

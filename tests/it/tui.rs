@@ -227,6 +227,25 @@ async fn escape_cancels_a_load_and_keeps_what_was_read() {
 }
 
 #[tokio::test]
+async fn escape_in_the_record_pane_goes_back_to_the_list_and_the_load_goes_on() {
+    let mut s = demo_session().await;
+    s.keys(&[":"]);
+    s.type_text("1111 use1 0502 cloudtrail org");
+    s.settle().await;
+    s.keys(&["enter"]);
+    s.until(|app| app.load.is_some()).await;
+    s.app.focus = Focus::Preview;
+    s.keys(&["esc"]);
+    assert_eq!(s.app.focus, Focus::Records);
+    assert!(!s.app.load.as_ref().unwrap().cancelled);
+    // It reads the whole day.
+    s.settle().await;
+    let l = s.app.load.as_ref().unwrap();
+    assert!(l.done && !l.cancelled);
+    assert!(!s.app.records.rows.is_empty());
+}
+
+#[tokio::test]
 async fn failed_objects_are_counted_and_listed_with_their_reason() {
     let dir = tempfile::tempdir().unwrap();
     let day = dir
