@@ -280,6 +280,11 @@ impl App {
     }
 
     /// Whether background work this screen waits for is still running.
+    /// Work that frames do a slice at a time: rows to join the list, rows to index for pivots.
+    pub fn behind(&self) -> bool {
+        self.records.stale || self.pivots.index_behind(&self.records)
+    }
+
     pub fn busy(&self) -> bool {
         matches!(self.overlay, Some(Overlay::Athena(ref w)) if !matches!(w.stage, super::widen::Stage::Window(_) | super::widen::Stage::Confirm(..)))
             || self.indexing
@@ -1531,7 +1536,7 @@ impl App {
                 }
             }
         }
-        if self.busy() || self.records.stale {
+        if self.busy() || self.behind() {
             self.tick = self.tick.wrapping_add(1);
             self.dirty = true;
         }

@@ -291,7 +291,7 @@ where
         }
         let wait = if app.dirty {
             FRAME.saturating_sub(last_draw.elapsed())
-        } else if app.busy() || app.records.stale {
+        } else if app.busy() || app.behind() {
             Duration::from_millis(100)
         } else {
             Duration::from_secs(1)

@@ -158,6 +158,11 @@ impl Pivots {
         self.indexed.1 == recs.rows.len()
     }
 
+    /// Whether the index lacks rows of the list (or holds a list that is gone).
+    pub fn index_behind(&self, recs: &Records) -> bool {
+        self.indexed != (recs.epoch, recs.rows.len())
+    }
+
     /// How many of the list's rows the index holds.
     pub fn rows_indexed(&self) -> usize {
         self.indexed.1

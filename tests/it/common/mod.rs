@@ -156,7 +156,10 @@ fn start_moto() -> Result<Moto, String> {
 fn start_moto_with(env: &[(&str, &str)]) -> Result<Moto, String> {
     let py = python()?;
     let port = free_port().map_err(|e| e.to_string())?;
-    let log_path = target_dir().join(format!("moto-{port}.log"));
+    let logs = target_dir().join("moto-logs");
+    std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+    prune_logs(&logs, Duration::from_secs(24 * 3600));
+    let log_path = logs.join(format!("moto-{port}.log"));
     let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     // Output goes to a file: an inherited pipe would keep `cargo test`'s caller waiting.
@@ -189,6 +192,25 @@ fn start_moto_with(env: &[(&str, &str)]) -> Result<Moto, String> {
         "moto did not answer within 60 s; see {}",
         log_path.display()
     ))
+}
+
+/// Removes the logs of moto servers started more than `age` ago: every test run starts some,
+/// and a server of a run still going (another clone's, another binary's) is younger.
+fn prune_logs(dir: &Path, age: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|a| a > age);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// The moto server of this test binary. `None` (with a loud message) only outside CI.
