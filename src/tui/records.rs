@@ -163,9 +163,10 @@ impl Records {
     /// records come).
     pub fn expect(&mut self, n: usize) {
         let n = n.min(10_000_000);
-        self.rows.reserve(n);
-        self.times.reserve(n);
-        self.dedup.reserve(n);
+        // Only a hint: a machine that cannot give the room now lets the list grow as it can.
+        let _ = self.rows.try_reserve(n);
+        let _ = self.times.try_reserve(n);
+        self.dedup.try_reserve(n);
     }
 
     /// Takes records in, each once: a copy (another object delivered it, a finding exported

@@ -115,9 +115,9 @@ impl Holds for Record {
 }
 
 impl Dedup {
-    /// Makes room for `n` more records.
-    pub fn reserve(&mut self, n: usize) {
-        self.seen.reserve(n);
+    /// Makes room for `n` more records if the allocator can (the room is only a hint).
+    pub fn try_reserve(&mut self, n: usize) {
+        let _ = self.seen.try_reserve(n);
     }
 
     /// Adds `r` to `records` unless a record there is the same one.
