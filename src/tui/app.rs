@@ -280,6 +280,11 @@ impl App {
     }
 
     /// Whether background work this screen waits for is still running.
+    /// Whether a read of partitions is under way.
+    pub fn reading(&self) -> bool {
+        self.load.as_ref().is_some_and(|l| !l.done)
+    }
+
     /// Work that frames do a slice at a time: rows to join the list, rows to index for pivots.
     pub fn behind(&self) -> bool {
         self.records.stale || self.pivots.index_behind(&self.records)
@@ -290,7 +295,7 @@ impl App {
             || self.indexing
             || self.reveal.is_some()
             || self.measure.is_some()
-            || self.load.as_ref().is_some_and(|l| !l.done)
+            || self.reading()
             || self.pivots.busy()
             || self
                 .tree
@@ -475,11 +480,7 @@ impl App {
             }
             // Esc in the record pane goes back to the list (as its hint says); from the list or
             // the partitions it stops a read or a scan under way.
-            Action::Back
-                if self.focus != Focus::Preview && self.load.as_ref().is_some_and(|l| !l.done) =>
-            {
-                self.cancel_load()
-            }
+            Action::Back if self.focus != Focus::Preview && self.reading() => self.cancel_load(),
             Action::Back
                 if self.focus != Focus::Preview
                     && self.pivots.current().is_some_and(|f| f.scanning()) =>
@@ -1106,7 +1107,7 @@ impl App {
                 self.records.sort = None;
             }
         }
-        let running = self.load.as_ref().is_some_and(|l| !l.done);
+        let running = self.reading();
         // A finished list only needs the new part read; a running one is read again whole.
         let to_read = if add && !running { fresh } else { all.clone() };
         let gen = self.loader.load(to_read);
@@ -1442,10 +1443,9 @@ impl App {
         // The chain shown was found over the rows indexed then: once the index holds them all
         // it is found again, at most once a second while a read goes on.
         let (rows, at) = self.who_at;
-        let reading = self.load.as_ref().is_some_and(|l| !l.done);
         if whole
             && rows != self.pivots.rows_indexed()
-            && (!reading || at.elapsed() >= Duration::from_secs(1))
+            && (!self.reading() || at.elapsed() >= Duration::from_secs(1))
         {
             if let Some(rec) = self.selected().cloned() {
                 self.who = self.who_of(&rec);

@@ -208,15 +208,21 @@ async fn moving_over_days_reads_nothing_until_enter() {
         .starts_with("2024-05-03")));
 }
 
-#[tokio::test]
-async fn escape_cancels_a_load_and_keeps_what_was_read() {
+/// The demo with the story's CloudTrail day jumped to from the palette: only until the jump asks
+/// for the load, so that it is in flight when the test's next key arrives.
+async fn reading_the_story_day() -> Session {
     let mut s = demo_session().await;
     s.keys(&[":"]);
     s.type_text("1111 use1 0502 cloudtrail org");
     s.settle().await;
     s.keys(&["enter"]);
-    // Only until the jump asks for the load: it is in flight when Esc arrives.
     s.until(|app| app.load.is_some()).await;
+    s
+}
+
+#[tokio::test]
+async fn escape_cancels_a_load_and_keeps_what_was_read() {
+    let mut s = reading_the_story_day().await;
     assert!(s.app.load.as_ref().is_some_and(|l| !l.done));
     s.keys(&["esc"]);
     let l = s.app.load.as_ref().unwrap();
@@ -228,12 +234,7 @@ async fn escape_cancels_a_load_and_keeps_what_was_read() {
 
 #[tokio::test]
 async fn escape_in_the_record_pane_goes_back_to_the_list_and_the_load_goes_on() {
-    let mut s = demo_session().await;
-    s.keys(&[":"]);
-    s.type_text("1111 use1 0502 cloudtrail org");
-    s.settle().await;
-    s.keys(&["enter"]);
-    s.until(|app| app.load.is_some()).await;
+    let mut s = reading_the_story_day().await;
     s.app.focus = Focus::Preview;
     s.keys(&["esc"]);
     assert_eq!(s.app.focus, Focus::Records);
