@@ -465,8 +465,9 @@ async fn run(
         validate(sources, objects.iter(), vopts, tx, job.cancel.clone());
     }
     // A core is left to the screen so keys stay quick while local objects decode.
-    load::read_each(objects, &opts, 1, |o, result| {
+    load::read_each(objects, &opts, 1, |o, mut result| {
         let ids = result.records.iter().map(crate::dedup::identity).collect();
+        result.pack_texts();
         let sent = tx.send(Msg::ObjectRead {
             gen: job.gen,
             result,

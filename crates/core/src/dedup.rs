@@ -61,7 +61,7 @@ pub fn identity(r: &Record) -> (Identity, Option<DateTime<Utc>>) {
 }
 
 fn carried_id(r: &Record) -> Option<(String, Option<DateTime<Utc>>)> {
-    let ids: Ids = serde_json::from_str(&r.raw).ok()?;
+    let ids: Ids = r.raw.with(|t| serde_json::from_str(t).ok())?;
     let (id, version) = match r.kind {
         RecordKind::CloudTrail => (ids.event_id?, None),
         RecordKind::GuardDuty => (ids.id?, ids.updated_at.as_ref().and_then(parse_time)),

@@ -21,6 +21,7 @@ pub mod parquet_json;
 pub mod pivot;
 pub mod private_file;
 pub mod query;
+pub mod raw;
 pub mod record;
 pub mod scan;
 pub mod scope;

@@ -30,6 +30,9 @@ pub struct LoadOptions {
     pub prefilter: Option<RawFilter>,
     /// Detection rules run on each record in scope, its hits kept in `Record::detections`.
     pub rules: Option<Arc<RuleSet>>,
+    /// Packs each object's texts once it is read (see `raw`): for callers that hold what they
+    /// load rather than print it.
+    pub pack_texts: bool,
 }
 
 pub type Keep = Arc<dyn Fn(&Record) -> bool + Send + Sync>;
@@ -45,6 +48,7 @@ impl Default for LoadOptions {
             keep: None,
             prefilter: None,
             rules: None,
+            pack_texts: false,
         }
     }
 }
@@ -58,6 +62,14 @@ pub struct ObjectResult {
     /// Read to its end. An incomplete object's records are kept but never presented as all it held.
     pub complete: bool,
     pub cancelled: bool,
+}
+
+impl ObjectResult {
+    /// Packs its records' texts together (see `raw`): for records that are held, once what is
+    /// read from every record's text as it arrives has been read.
+    pub fn pack_texts(&mut self) {
+        crate::raw::pack(self.records.iter_mut().map(|r| &mut r.raw));
+    }
 }
 
 /// How far a load has come: what the screen's status line and `--progress` show.
@@ -419,6 +431,7 @@ struct Collector {
     keep: Option<Keep>,
     prefilter: Option<RawFilter>,
     rules: Option<Arc<RuleSet>>,
+    pack_texts: bool,
     /// The memory this object may use, when it is read as one of many.
     reservation: Option<Reservation>,
 }
@@ -442,6 +455,7 @@ impl Collector {
             keep: opts.keep.clone(),
             prefilter: opts.prefilter.clone(),
             rules: opts.rules.clone(),
+            pack_texts: opts.pack_texts,
             reservation: None,
         }
     }
@@ -535,6 +549,9 @@ impl Collector {
         if flow.is_break() && !self.refused {
             self.result.cancelled = true;
             self.result.complete = false;
+        }
+        if self.pack_texts {
+            self.result.pack_texts();
         }
         self.result
     }

@@ -381,7 +381,7 @@ impl Field {
                 }
             }
             Field::Path(path) => {
-                for v in path_values(&r.raw, path) {
+                for v in r.raw.with(|t| path_values(t, path)) {
                     leaf_texts(&v, &mut |s| add(Cow::Owned(s.into_owned())));
                 }
             }
@@ -1083,9 +1083,11 @@ impl Test {
             Test::Text(n) => {
                 columns(r).iter().any(|c| n.in_text(c))
                     || r.entities.iter().any(|e| n.in_text(&e.value))
-                    || n.in_text(&r.raw)
+                    || r.raw.with(|t| n.in_text(t))
             }
-            Test::Regex(re) => columns(r).iter().any(|c| re.is_match(c)) || re.is_match(&r.raw),
+            Test::Regex(re) => {
+                columns(r).iter().any(|c| re.is_match(c)) || r.raw.with(|t| re.is_match(t))
+            }
             Test::Field(f, m) => field_matches(f, m, r),
         }
     }
@@ -1150,11 +1152,11 @@ fn field_matches(f: &Field, m: &Match, r: &Record) -> bool {
             !matches!(m, Match::Any) && error_messages(r).iter().any(|v| leaf_matches(m, v))
         }
         (Field::Ua, _) => {
-            json_may_hold(m, &r.raw) && ua_values(r).iter().any(|v| leaf_matches(m, v))
+            r.raw.with(|t| json_may_hold(m, t)) && ua_values(r).iter().any(|v| leaf_matches(m, v))
         }
-        (Field::Path(path), _) => {
-            json_may_hold(m, &r.raw) && path_values(&r.raw, path).iter().any(|v| leaf_matches(m, v))
-        }
+        (Field::Path(path), _) => r.raw.with(|t| {
+            json_may_hold(m, t) && path_values(t, path).iter().any(|v| leaf_matches(m, v))
+        }),
         _ => f.values(r).iter().any(|v| text_matches(m, v)),
     }
 }
@@ -1238,7 +1240,7 @@ fn ua_values(r: &Record) -> Vec<Value> {
     let mut out = Vec::new();
     for p in paths {
         let p: Vec<String> = p.iter().map(|s| s.to_string()).collect();
-        out.extend(path_values(&r.raw, &p));
+        out.extend(r.raw.with(|t| path_values(t, &p)));
     }
     out
 }
@@ -1251,7 +1253,7 @@ fn error_messages(r: &Record) -> Vec<Value> {
         RecordKind::GuardDuty => return Vec::new(),
     };
     let p: Vec<String> = p.iter().map(|s| s.to_string()).collect();
-    path_values(&r.raw, &p)
+    r.raw.with(|t| path_values(t, &p))
 }
 
 // ---------------------------------------------------------------------------------------------

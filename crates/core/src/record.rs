@@ -89,8 +89,9 @@ pub struct Record {
     pub entities: Vec<Entity>,
     pub origin: Origin,
     /// The record's JSON, compact, keys in their order: about a tenth of the memory of the
-    /// parsed tree, which is built again (`value()`) only for what is looked at.
-    pub raw: Box<str>,
+    /// parsed tree, which is built again (`value()`) only for what is looked at; packed with
+    /// its object's once read (see `raw`).
+    pub raw: crate::raw::Raw,
     /// The other objects the same record was delivered in (see `dedup`).
     pub also: Vec<Origin>,
     /// The detection rules it set off, highest level first (filled by the loader when it is
@@ -358,9 +359,7 @@ impl Record {
         let kind = RecordKind::detect(&value)?;
         let mut r = Record::summarize(kind, &value, origin, partition);
         // Serializing the tree gives the same text the record would be printed with.
-        r.raw = serde_json::to_string(&value)
-            .unwrap_or_default()
-            .into_boxed_str();
+        r.raw = serde_json::to_string(&value).unwrap_or_default().into();
         Some(r)
     }
 
@@ -384,7 +383,7 @@ impl Record {
             resource: None,
             entities: Vec::new(),
             origin,
-            raw: Box::from(""),
+            raw: Default::default(),
             also: Vec::new(),
             detections: Vec::new(),
         };
@@ -415,7 +414,7 @@ impl Record {
     ) -> Result<Record, (Box<str>, Origin)> {
         match Record::cloudtrail_of(&text, origin, partition) {
             Ok(mut r) => {
-                r.raw = text;
+                r.raw = text.into();
                 Ok(r)
             }
             Err(origin) => Err((text, origin)),
@@ -493,7 +492,7 @@ impl Record {
     pub fn footprint(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
         std::mem::size_of::<Record>()
-            + self.raw.len()
+            + self.raw.footprint()
             + self.event.capacity()
             + self.summary.capacity()
             + opt(&self.account)
@@ -514,7 +513,9 @@ impl Record {
 
     /// The record's JSON as a tree (parsed again from `raw`).
     pub fn value(&self) -> Value {
-        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
+        self.raw
+            .with(|t| serde_json::from_str(t).ok())
+            .unwrap_or(Value::Null)
     }
 
     fn summarize_guardduty(&mut self, v: &Value) {

@@ -131,6 +131,8 @@ pub async fn run(
         keep: Some(keep),
         prefilter,
         rules: scan.rules.clone(),
+        // A pivot's matches are few, and `trawl pivot` prints them as they come.
+        pack_texts: false,
     };
     let started = Instant::now();
     let mut progress = Progress {

@@ -34,7 +34,7 @@ pub fn record_line(head: &Value, r: &Record) -> String {
         line.push(',');
     }
     line.push_str("\"record\":");
-    line.push_str(&r.raw);
+    r.raw.with(|t| line.push_str(t));
     line.push('}');
     for_terminal(&line).into_owned()
 }

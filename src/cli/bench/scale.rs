@@ -210,7 +210,12 @@ async fn child_load(lake: &Path) -> anyhow::Result<serde_json::Value> {
     let source = LocalStore::open_source(lake.to_str().context("path is not UTF-8")?)?;
     let sources = [source];
     let walked = walk::walk(&sources, &Scope::default(), walk::list_concurrency(32)).await;
-    let results = load::load_all(&walked.objects, &LoadOptions::default()).await;
+    // Held as the screen holds them.
+    let opts = LoadOptions {
+        pack_texts: true,
+        ..LoadOptions::default()
+    };
+    let results = load::load_all(&walked.objects, &opts).await;
     let mut records = Vec::with_capacity(results.iter().map(|r| r.records.len()).sum());
     for r in results {
         if !r.complete {

@@ -282,11 +282,11 @@ impl RuleSet {
         if r.kind != RecordKind::CloudTrail || self.rules.is_empty() {
             return Vec::new();
         }
-        let candidates = self.candidates(&r.event, || event_source(&r.raw));
+        let candidates = self.candidates(&r.event, || r.raw.with(event_source));
         if candidates.is_empty() {
             return Vec::new();
         }
-        match serde_json::from_str::<Value>(&r.raw) {
+        match r.raw.with(|t| serde_json::from_str::<Value>(t)) {
             Ok(event) => self.hits_of(&candidates, &event),
             Err(_) => Vec::new(),
         }
