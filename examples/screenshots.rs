@@ -211,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
             s.app
                 .records
                 .get(p)
-                .is_some_and(|r| r.event == "AttachUserPolicy")
+                .is_some_and(|r| r.event.as_ref() == "AttachUserPolicy")
         })
         .unwrap_or(0);
     s.app.records.cursor = high;

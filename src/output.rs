@@ -84,13 +84,13 @@ impl<W: Write> RecordWriter<W> {
 
     pub fn write(&mut self, r: &Record) -> io::Result<()> {
         let time = r.time_string().unwrap_or_default();
-        let o = |x: &Option<String>| x.clone().unwrap_or_default();
+        let o = |x: &Option<std::sync::Arc<str>>| x.as_deref().unwrap_or_default().to_string();
         match self.format {
             Format::Jsonl => writeln!(self.out, "{}", record_line(&record_head(r), r)),
             Format::Table => {
                 let event = match r.severity {
                     Some(_) => format!("{} {}", severity_text(r), r.event),
-                    None => r.event.clone(),
+                    None => r.event.to_string(),
                 };
                 let [error, resource] = detail_cells(r);
                 let row = [

@@ -160,7 +160,7 @@ fn rule_titles(r: &Record) -> String {
 
 fn write_events<W: Write>(out: W, records: &[Record], format: Format) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(out);
-    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    let o = |x: &Option<std::sync::Arc<str>>| x.as_deref().unwrap_or_default().to_string();
     match format {
         Format::Jsonl => {
             for r in records {
@@ -251,10 +251,10 @@ pub fn summarize(records: &[Record]) -> Vec<RuleSummary> {
                 s.first = Some(s.first.map_or(t, |f| f.min(t)));
                 s.last = Some(s.last.map_or(t, |l| l.max(t)));
             }
-            let add = |list: &mut Vec<String>, v: &Option<String>| {
-                if let Some(v) = v {
-                    if !list.contains(v) {
-                        list.push(v.clone());
+            let add = |list: &mut Vec<String>, v: &Option<std::sync::Arc<str>>| {
+                if let Some(v) = v.as_deref() {
+                    if !list.iter().any(|x| x == v) {
+                        list.push(v.to_string());
                     }
                 }
             };

@@ -76,7 +76,7 @@ impl Preview {
         }
         // Rows only, made from the record's text in one pass (a 50 MB record is not kept twice).
         self.doc = FlatJson::from_text(&r.raw.text()).unwrap_or_else(|_| FlatJson::new(&r.value()));
-        self.entities = r.entities.iter().map(|e| e.value.clone()).collect();
+        self.entities = r.entities.iter().map(|e| e.value.to_string()).collect();
         self.shown = Some(key);
         self.cursor = 0;
         self.top = 0;

@@ -410,7 +410,7 @@ mod tests {
         r.rebuild();
         assert_eq!(merged, r.view);
         assert_eq!(r.view.len(), 9);
-        let names: Vec<&str> = (0..9).map(|i| r.get(i).unwrap().event.as_str()).collect();
+        let names: Vec<&str> = (0..9).map(|i| r.get(i).unwrap().event.as_ref()).collect();
         assert_eq!(&names[..5], ["Odd"; 5]);
     }
 

@@ -152,7 +152,7 @@ async fn filter_by_field_and_severity_then_find() {
     let screen = s.render(160, 48);
     assert!(!s.app.records.view.is_empty());
     for pos in 0..s.app.records.view.len() {
-        assert_eq!(s.app.records.get(pos).unwrap().event, "CreateUser");
+        assert_eq!(&*s.app.records.get(pos).unwrap().event, "CreateUser");
     }
     assert!(screen.contains("f: event:CreateUser"), "{screen}");
     assert!(screen.contains(story::BACKDOOR_USER), "{screen}");

@@ -111,7 +111,7 @@ async fn from_the_alert_to_what_the_stolen_key_did_in_eight_keys() {
         .get(s.app.records.cursor)
         .expect("findings are listed");
     assert_eq!(
-        top.event,
+        &*top.event,
         story::EXFIL_FINDING_TYPE,
         "the most severe first"
     );
@@ -146,7 +146,7 @@ async fn from_the_alert_to_what_the_stolen_key_did_in_eight_keys() {
         .all(|r| r.entities.iter().any(|e| entity::matches(&ip, e))));
     assert!(rows.windows(2).all(|w| w[0].time <= w[1].time));
     assert_eq!(
-        frame.selected().unwrap().event,
+        &*frame.selected().unwrap().event,
         story::EXFIL_FINDING_TYPE,
         "the cursor stays on the record pivoted from"
     );
@@ -293,7 +293,7 @@ async fn pivot_on_the_attacker() -> (Session, Entity) {
     let mut s = everything_loaded().await;
     let recs = &s.app.records;
     let pos = (0..recs.view.len())
-        .find(|&p| recs.get(p).unwrap().event == story::EXFIL_FINDING_TYPE)
+        .find(|&p| recs.get(p).unwrap().event.as_ref() == story::EXFIL_FINDING_TYPE)
         .expect("the exfiltration finding is loaded");
     s.app.records.cursor = pos;
     s.app.records.moved = true;

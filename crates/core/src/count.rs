@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(c.records, 5);
         assert_eq!(c.without, 0);
         let top = &c.values[0];
-        assert_eq!((top.value.as_str(), top.count), ("203.0.113.66", 3));
+        assert_eq!((top.value.as_ref(), top.count), ("203.0.113.66", 3));
         assert_eq!(top.first, recs[0].time);
         assert_eq!(top.last, recs[3].time);
         // 0..59 minutes in four slices: 0 and 20 in the first two, 59 in the last.
@@ -158,7 +158,7 @@ mod tests {
         let values: Vec<(&str, usize)> = c
             .values
             .iter()
-            .map(|v| (v.value.as_str(), v.count))
+            .map(|v| (v.value.as_ref(), v.count))
             .collect();
         assert_eq!(
             values,
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(e.without, 3);
         assert_eq!(e.values.len(), 1);
         assert_eq!(
-            (e.values[0].value.as_str(), e.values[0].count),
+            (e.values[0].value.as_ref(), e.values[0].count),
             ("AccessDenied", 2)
         );
     }

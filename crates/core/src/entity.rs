@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -100,14 +101,21 @@ impl EntityRole {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Entity {
     pub kind: EntityKind,
-    pub value: String,
+    /// Shared by the records of an object that name the same value (see `intern`) and by the
+    /// pivot index.
+    #[serde(serialize_with = "text")]
+    pub value: Arc<str>,
     #[serde(skip_serializing_if = "EntityRole::is_actor")]
     pub role: EntityRole,
 }
 
+fn text<S: serde::Serializer>(value: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value)
+}
+
 impl Entity {
     /// An entity as an actor (what a pivot target is).
-    pub fn new(kind: EntityKind, value: impl Into<String>) -> Entity {
+    pub fn new(kind: EntityKind, value: impl Into<Arc<str>>) -> Entity {
         Entity {
             kind,
             value: value.into(),
@@ -421,7 +429,7 @@ pub fn matches(target: &Entity, candidate: &Entity) -> bool {
             }
         }
         EntityKind::PrincipalId => {
-            let t = target.value.as_str();
+            let t = target.value.as_ref();
             t.starts_with("AROA")
                 && !t.contains(':')
                 && candidate
@@ -492,7 +500,11 @@ impl Collector {
         // for the rare record that names many (hostile ones name thousands).
         const SCAN: usize = 16;
         if self.out.len() < SCAN {
-            if self.out.iter().any(|e| e.kind == kind && e.value == value) {
+            if self
+                .out
+                .iter()
+                .any(|e| e.kind == kind && *e.value == *value)
+            {
                 return;
             }
             self.out.push(Entity::new(kind, value).with_role(self.role));
@@ -500,7 +512,7 @@ impl Collector {
         }
         if self.seen.is_empty() {
             self.seen
-                .extend(self.out.iter().map(|e| (e.kind, e.value.clone())));
+                .extend(self.out.iter().map(|e| (e.kind, e.value.to_string())));
         }
         if self.seen.insert((kind, value.to_string())) {
             self.out.push(Entity::new(kind, value).with_role(self.role));
@@ -1076,14 +1088,16 @@ mod tests {
     }
 
     fn has(entities: &[Entity], kind: EntityKind, value: &str) -> bool {
-        entities.iter().any(|x| x.kind == kind && x.value == value)
+        entities
+            .iter()
+            .any(|x| x.kind == kind && *x.value == *value)
     }
 
     fn of_kind(entities: &[Entity], kind: EntityKind) -> Vec<&str> {
         entities
             .iter()
             .filter(|x| x.kind == kind)
-            .map(|x| x.value.as_str())
+            .map(|x| x.value.as_ref())
             .collect()
     }
 

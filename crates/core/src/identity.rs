@@ -35,7 +35,7 @@ impl Proof {
     pub fn of(r: &Record) -> Proof {
         Proof {
             time: r.time.as_ref().map(format_time),
-            event: r.event.clone(),
+            event: r.event.to_string(),
             object: r.origin.object.to_string(),
             position: r.origin.position,
         }
@@ -258,24 +258,24 @@ pub fn whois<'r>(naming: Naming<'_, 'r>, target: &Entity) -> Vec<Chain> {
     let w = Walker { naming };
     let cursors: Vec<Cursor<'r>> = match target.kind {
         EntityKind::Key => vec![Cursor::Key {
-            key: target.value.clone(),
+            key: target.value.to_string(),
             seen: None,
         }],
         EntityKind::Principal if entity::is_role_arn(&target.value) => {
             w.sessions_of_role(&target.value)
         }
         EntityKind::Principal => vec![Cursor::Arn {
-            arn: target.value.clone(),
+            arn: target.value.to_string(),
             seen: None,
         }],
         EntityKind::PrincipalId => vec![Cursor::PrincipalId {
-            id: target.value.clone(),
+            id: target.value.to_string(),
             account: None,
         }],
         EntityKind::Session => w.sessions_named(&target.value),
         EntityKind::User => w.users_named(&target.value),
         EntityKind::Instance => vec![Cursor::Instance {
-            id: target.value.clone(),
+            id: target.value.to_string(),
             shown_by: None,
         }],
         EntityKind::Ip | EntityKind::Account | EntityKind::Resource => return Vec::new(),
@@ -290,7 +290,7 @@ pub fn whois<'r>(naming: Naming<'_, 'r>, target: &Entity) -> Vec<Chain> {
             target: target.clone(),
             links: vec![Link::unknown(
                 kind,
-                &target.value,
+                &*target.value,
                 "no loaded record names a session or user of it",
             )],
         }];
@@ -532,7 +532,7 @@ impl<'r> Walker<'_, 'r> {
             .iter()
             .filter(|r| {
                 r.entities.iter().any(|e| {
-                    e.kind == EntityKind::Key && e.value == key && e.role == EntityRole::Created
+                    e.kind == EntityKind::Key && *e.value == *key && e.role == EntityRole::Created
                 })
             })
             .filter_map(|r| Event::of(r))
@@ -548,7 +548,7 @@ impl<'r> Walker<'_, 'r> {
         let used = |r: &&'r Record| {
             r.entities
                 .iter()
-                .any(|e| e.kind == EntityKind::Key && e.value == key && e.role.is_actor())
+                .any(|e| e.kind == EntityKind::Key && *e.value == *key && e.role.is_actor())
         };
         let use_event = seen
             .into_iter()
@@ -1033,7 +1033,7 @@ impl<'r> Walker<'_, 'r> {
                     .filter(|r| {
                         r.entities.iter().any(|e| {
                             e.kind == EntityKind::Principal
-                                && e.value == arn
+                                && *e.value == *arn
                                 && e.role == EntityRole::Created
                         })
                     })
@@ -1240,7 +1240,7 @@ impl<'r> Walker<'_, 'r> {
                     && seen.insert(e.value.clone())
                 {
                     out.push(Cursor::Arn {
-                        arn: e.value.clone(),
+                        arn: e.value.to_string(),
                         seen: None,
                     });
                 }
@@ -1260,7 +1260,7 @@ impl<'r> Walker<'_, 'r> {
                     && e.value.rsplit('/').next() == Some(name);
                 if ok && seen.insert(e.value.clone()) {
                     out.push(Cursor::Arn {
-                        arn: e.value.clone(),
+                        arn: e.value.to_string(),
                         seen: None,
                     });
                 }
@@ -1334,11 +1334,11 @@ impl Gather {
         let mut earliest = self.earliest.lock().unwrap_or_else(|e| e.into_inner());
         for e in actors {
             let by_value = earliest.entry(e.kind).or_default();
-            match by_value.get_mut(e.value.as_str()) {
+            match by_value.get_mut(e.value.as_ref()) {
                 Some(kept) if order(kept) <= order(r) => {}
                 Some(kept) => *kept = r.clone(),
                 None => {
-                    by_value.insert(e.value.clone(), r.clone());
+                    by_value.insert(e.value.to_string(), r.clone());
                 }
             }
         }
@@ -1483,7 +1483,7 @@ mod tests {
         let naming = naming_in(&records, &index);
         let call = records
             .iter()
-            .find(|r| r.event == "GetCallerIdentity")
+            .find(|r| r.event.as_ref() == "GetCallerIdentity")
             .unwrap();
         assert_eq!(who(&naming, call).expect("a chain").links, chain.links);
     }

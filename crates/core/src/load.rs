@@ -65,10 +65,24 @@ pub struct ObjectResult {
 }
 
 impl ObjectResult {
-    /// Packs its records' texts together (see `raw`): for records that are held, once what is
-    /// read from every record's text as it arrives has been read.
+    /// Packs its records' texts together (see `raw`) and has its records share one copy of
+    /// each value they name: for records that are held, once what is read from every record's
+    /// text as it arrives has been read.
     pub fn pack_texts(&mut self) {
         crate::raw::pack(self.records.iter_mut().map(|r| &mut r.raw));
+        let mut values: rustc_hash::FxHashSet<Arc<str>> = Default::default();
+        let mut share = |text: &mut Arc<str>| match values.get(&**text) {
+            Some(shared) => *text = shared.clone(),
+            None => {
+                values.insert(text.clone());
+            }
+        };
+        for r in &mut self.records {
+            r.entities.iter_mut().for_each(|e| share(&mut e.value));
+            share(&mut r.event);
+            let texts = [&mut r.account, &mut r.region, &mut r.principal, &mut r.ip];
+            texts.into_iter().flatten().for_each(&mut share);
+        }
     }
 }
 

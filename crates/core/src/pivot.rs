@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -25,7 +26,31 @@ pub struct PivotIndex {
 /// index of millions of values never rehashes them all at once, which would hold up the frame
 /// of a screen that adds to it a slice per frame.
 #[derive(Debug)]
-struct Shards(Vec<FxHashMap<Box<str>, Vec<u32>>>);
+struct Shards(Vec<FxHashMap<Arc<str>, Postings>>);
+
+/// The records that name one value. Most values of a large list (a session, a request's key)
+/// are named by one record: that one is held in place, not in a list of its own.
+#[derive(Debug)]
+enum Postings {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Postings {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Postings::One(id) => std::slice::from_ref(id),
+            Postings::Many(ids) => ids,
+        }
+    }
+
+    fn push(&mut self, id: u32) {
+        match self {
+            Postings::One(first) => *self = Postings::Many(vec![*first, id]),
+            Postings::Many(ids) => ids.push(id),
+        }
+    }
+}
 
 const SHARDS: usize = 64;
 
@@ -44,7 +69,7 @@ impl Shards {
         (std::hash::Hasher::finish(&h) >> 32) as usize % SHARDS
     }
 
-    fn get(&self, key: &str) -> Option<&Vec<u32>> {
+    fn get(&self, key: &str) -> Option<&Postings> {
         self.0[Shards::of(key)].get(key)
     }
 }
@@ -75,18 +100,19 @@ impl PivotIndex {
             let key = index_key(e);
             let shards = self.postings.entry(e.kind).or_default();
             let by_value = &mut shards.0[Shards::of(&key)];
-            let ids = match by_value.get_mut(key.as_ref()) {
-                Some(ids) => ids,
+            match by_value.get_mut(key.as_ref()) {
+                // Entities of one record are deduplicated, but two spellings can share a key.
+                Some(ids) if ids.as_slice().last() == Some(&id) => {}
+                Some(ids) => ids.push(id),
                 None => {
                     self.entities += 1;
-                    by_value
-                        .entry(key.into_owned().into_boxed_str())
-                        .or_default()
+                    // The record's own value when it is the key: one copy for both.
+                    let key: Arc<str> = match key {
+                        Cow::Borrowed(_) => e.value.clone(),
+                        Cow::Owned(k) => k.into(),
+                    };
+                    by_value.insert(key, Postings::One(id));
                 }
-            };
-            // Entities of one record are deduplicated, but two spellings can share a key.
-            if ids.last() != Some(&id) {
-                ids.push(id);
             }
         }
     }
@@ -104,7 +130,7 @@ impl PivotIndex {
         self.postings
             .get(&target.kind)
             .and_then(|m| m.get(index_key(target).as_ref()))
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[], Postings::as_slice)
     }
 
     /// How many records share `e` (what the entity chooser shows beside each entity).
@@ -121,7 +147,7 @@ impl PivotIndex {
 /// a pivot skip parsing the rest. `None` when the entity can be spelled several ways (IPv6,
 /// non-ASCII names).
 pub fn needle(target: &Entity) -> Option<String> {
-    let v = target.value.as_str();
+    let v = target.value.as_ref();
     if !v.is_ascii() || v.contains(['"', '\\']) || v.is_empty() {
         return None;
     }
@@ -284,7 +310,7 @@ pub fn identity_chain(records: &[Record], key: &str) -> Vec<Link> {
         chain.push(Link {
             key: k,
             time: r.time.as_ref().map(format_time),
-            event: r.event.clone(),
+            event: r.event.to_string(),
             acts_as,
             role: str_at(v, &["requestParameters", "roleArn"]).map(str::to_string),
             caller: caller.map(str::to_string),

@@ -40,6 +40,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use regex_lite::{Regex, RegexBuilder};
@@ -308,7 +309,7 @@ impl Field {
             }
         };
         let entities = |kind: EntityKind| r.entities.iter().filter(move |e| e.kind == kind);
-        let column = |c: &'r Option<String>| c.as_deref().map(Cow::Borrowed);
+        let column = |c: &'r Option<Arc<str>>| c.as_deref().map(Cow::Borrowed);
         match self {
             Field::Ip | Field::Principal | Field::Account => {
                 let (col, kind) = match self {

@@ -71,14 +71,16 @@ pub struct Origin {
 pub struct Record {
     pub kind: RecordKind,
     pub time: Option<DateTime<Utc>>,
-    pub account: Option<String>,
-    pub region: Option<String>,
+    // The short texts below are shared by the records of an object that say the same (see
+    // `load::ObjectResult::pack_texts`): an object's events mostly come from a few principals.
+    pub account: Option<Arc<str>>,
+    pub region: Option<Arc<str>>,
     /// GuardDuty finding type, CloudTrail event name, OCSF class and activity.
-    pub event: String,
+    pub event: Arc<str>,
     /// On GuardDuty's 0–10 scale (OCSF severity ids are mapped onto it).
     pub severity: Option<f64>,
-    pub principal: Option<String>,
-    pub ip: Option<String>,
+    pub principal: Option<Arc<str>>,
+    pub ip: Option<Arc<str>>,
     pub summary: String,
     /// The error the call ended in: CloudTrail's `errorCode` (its `errorMessage` when there is no
     /// code, as for a failed console sign-in), OCSF's `api.response.error`.
@@ -374,7 +376,7 @@ impl Record {
             time: None,
             account: None,
             region: None,
-            event: String::new(),
+            event: Arc::from(""),
             severity: None,
             principal: None,
             ip: None,
@@ -393,13 +395,12 @@ impl Record {
             RecordKind::Ocsf => r.summarize_ocsf(value),
         }
         if let Some(p) = partition {
-            r.account = r.account.or_else(|| p.account.clone());
-            r.region = r.region.or_else(|| p.region.clone());
+            r.account = r.account.or_else(|| p.account.as_deref().map(Arc::from));
+            r.region = r.region.or_else(|| p.region.as_deref().map(Arc::from));
         }
         // A summary grows as it is written (a CloudTrail one holds about 120 bytes in 200):
         // millions of records are held, so each keeps only what it says.
         r.summary.shrink_to_fit();
-        r.event.shrink_to_fit();
         r
     }
 
@@ -490,10 +491,10 @@ impl Record {
     /// Bytes the record holds: its struct and what it owns (capacities; the object name is
     /// shared by every record of the object and not counted).
     pub fn footprint(&self) -> usize {
-        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let opt = |s: &Option<Arc<str>>| s.as_ref().map_or(0, |s| s.len());
         std::mem::size_of::<Record>()
             + self.raw.footprint()
-            + self.event.capacity()
+            + self.event.len()
             + self.summary.capacity()
             + opt(&self.account)
             + opt(&self.region)
@@ -503,11 +504,7 @@ impl Record {
             + self.resource.as_ref().map_or(0, |e| e.len())
             + self.entities.capacity() * std::mem::size_of::<Entity>()
             + self.detections.capacity() * std::mem::size_of::<usize>()
-            + self
-                .entities
-                .iter()
-                .map(|e| e.value.capacity())
-                .sum::<usize>()
+            + self.entities.iter().map(|e| e.value.len()).sum::<usize>()
             + self.also.capacity() * std::mem::size_of::<Origin>()
     }
 
@@ -524,9 +521,9 @@ impl Record {
         self.time = ["service.eventLastSeen", "updatedAt", "createdAt"]
             .iter()
             .find_map(|p| at(v, &p.split('.').collect::<Vec<_>>()).and_then(parse_time));
-        self.account = s(v, &["accountId"]).map(str::to_string);
-        self.region = s(v, &["region"]).map(str::to_string);
-        self.event = s(v, &["type"]).unwrap_or("finding").to_string();
+        self.account = s(v, &["accountId"]).map(Arc::from);
+        self.region = s(v, &["region"]).map(Arc::from);
+        self.event = s(v, &["type"]).unwrap_or("finding").into();
         self.severity = at(v, &["severity"]).and_then(|x| match x {
             Value::Number(n) => n.as_f64(),
             Value::String(t) => t.parse().ok(),
@@ -542,7 +539,7 @@ impl Record {
                 )
             })
             .or_else(|| s(v, &["resource", "instanceDetails", "instanceId"]))
-            .map(str::to_string);
+            .map(Arc::from);
         self.ip = first_ip(&self.entities);
         self.resource = guardduty_resource(v).map(short);
         let title = s(v, &["title"]).unwrap_or(&self.event);
@@ -557,17 +554,17 @@ impl Record {
         self.time = at(v, &["eventTime"]).and_then(parse_time);
         self.account = s(v, &["recipientAccountId"])
             .or_else(|| s(v, &["userIdentity", "accountId"]))
-            .map(str::to_string);
-        self.region = s(v, &["awsRegion"]).map(str::to_string);
+            .map(Arc::from);
+        self.region = s(v, &["awsRegion"]).map(Arc::from);
         if s(v, &["eventType"]) == Some("AwsCloudTrailInsight") {
             let name = s(v, &["insightDetails", "eventName"]).unwrap_or("?");
             let itype = s(v, &["insightDetails", "insightType"]).unwrap_or("Insight");
             let state = s(v, &["insightDetails", "state"]).unwrap_or("");
-            self.event = format!("Insight:{name}");
+            self.event = format!("Insight:{name}").into();
             self.summary = format!("CloudTrail Insight {itype} {state} on {name}");
             return;
         }
-        self.event = s(v, &["eventName"]).unwrap_or("?").to_string();
+        self.event = s(v, &["eventName"]).unwrap_or("?").into();
         self.error = s(v, &["errorCode"])
             .or_else(|| s(v, &["errorMessage"]))
             .map(short);
@@ -581,8 +578,8 @@ impl Record {
                     .or_else(|| s(u, &["principalId"]))
                     .or_else(|| s(u, &["type"]))
             })
-            .map(str::to_string);
-        self.ip = s(v, &["sourceIPAddress"]).map(str::to_string);
+            .map(Arc::from);
+        self.ip = s(v, &["sourceIPAddress"]).map(Arc::from);
         let service = s(v, &["eventSource"])
             .map(|e| e.trim_end_matches(".amazonaws.com"))
             .unwrap_or("?");
@@ -608,16 +605,16 @@ impl Record {
             .or_else(|| at(v, &["time_dt"]).and_then(parse_time));
         self.account = s(v, &["cloud", "account", "uid"])
             .or_else(|| s(v, &["actor", "user", "account", "uid"]))
-            .map(str::to_string);
-        self.region = s(v, &["cloud", "region"]).map(str::to_string);
+            .map(Arc::from);
+        self.region = s(v, &["cloud", "region"]).map(Arc::from);
         let class = s(v, &["class_name"])
             .map(str::to_string)
             .or_else(|| at(v, &["class_uid"]).map(|c| format!("class {c}")))
             .unwrap_or_default();
         let activity = s(v, &["activity_name"]).unwrap_or("");
         self.event = s(v, &["api", "operation"])
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{class} {activity}").trim().to_string());
+            .map(Arc::from)
+            .unwrap_or_else(|| format!("{class} {activity}").trim().into());
         self.severity = at(v, &["severity_id"])
             .and_then(Value::as_i64)
             .and_then(|id| match id {
@@ -632,9 +629,9 @@ impl Record {
         self.principal = s(v, &["actor", "user", "name"])
             .or_else(|| s(v, &["actor", "user", "uid"]))
             .or_else(|| s(v, &["actor", "session", "issuer"]))
-            .map(str::to_string);
+            .map(Arc::from);
         self.ip = s(v, &["src_endpoint", "ip"])
-            .map(str::to_string)
+            .map(Arc::from)
             .or_else(|| first_ip(&self.entities));
         self.error = s(v, &["api", "response", "error"]).map(short);
         self.resource = at(v, &["resources"])
@@ -777,7 +774,7 @@ fn guardduty_resource(v: &Value) -> Option<&str> {
     }
 }
 
-fn first_ip(entities: &[Entity]) -> Option<String> {
+fn first_ip(entities: &[Entity]) -> Option<Arc<str>> {
     entities
         .iter()
         .find(|e| e.kind == entity::EntityKind::Ip)
@@ -1084,7 +1081,6 @@ mod tests {
         for r in [fast, whole] {
             assert!(r.summary.len() > 40, "{}", r.summary);
             assert_eq!(r.summary.capacity(), r.summary.len(), "{}", r.summary);
-            assert_eq!(r.event.capacity(), r.event.len(), "{}", r.event);
         }
     }
 

@@ -128,11 +128,15 @@ impl Scope {
             && !r
                 .account
                 .as_ref()
-                .is_some_and(|a| self.accounts.contains(a))
+                .is_some_and(|a| self.accounts.iter().any(|x| **x == **a))
         {
             return false;
         }
-        if !self.regions.is_empty() && !r.region.as_ref().is_some_and(|x| self.regions.contains(x))
+        if !self.regions.is_empty()
+            && !r
+                .region
+                .as_ref()
+                .is_some_and(|x| self.regions.iter().any(|y| **y == **x))
         {
             return false;
         }

@@ -2,6 +2,7 @@
 //! contract scripts rely on), CSV cells, and sizes for people.
 
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 use crate::escape::for_terminal;
 use crate::record::Record;
@@ -11,8 +12,8 @@ pub fn record_head(r: &Record) -> Value {
     let mut head = json!({
         "source": r.kind.as_str(),
         "time": r.time_string(),
-        "account": r.account,
-        "region": r.region,
+        "account": r.account.as_deref(),
+        "region": r.region.as_deref(),
         "object": &*r.origin.object,
         "summary": r.summary,
         "entities": r.entities,
@@ -41,11 +42,11 @@ pub fn record_line(head: &Value, r: &Record) -> String {
 
 /// A record's account, region, event, severity, principal and IP, as CSV columns give them.
 pub fn summary_cells(r: &Record) -> [String; 6] {
-    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    let o = |x: &Option<Arc<str>>| x.as_deref().unwrap_or_default().to_string();
     [
         o(&r.account),
         o(&r.region),
-        r.event.clone(),
+        r.event.to_string(),
         r.severity.map(|s| s.to_string()).unwrap_or_default(),
         o(&r.principal),
         o(&r.ip),

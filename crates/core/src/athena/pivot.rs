@@ -277,7 +277,7 @@ fn cloudtrail(
 
 fn cloudtrail_match(target: &Entity) -> anyhow::Result<Vec<String>> {
     let r = "rec";
-    let v = target.value.as_str();
+    let v = target.value.as_ref();
     Ok(match target.kind {
         EntityKind::Ip => vec![format!(
             // sourceIPAddress may be a comma-separated list.
@@ -409,7 +409,7 @@ fn guardduty(
 
 fn guardduty_match(target: &Entity) -> anyhow::Result<Vec<String>> {
     let l = "line";
-    let v = target.value.as_str();
+    let v = target.value.as_ref();
     let akd = "resource.accessKeyDetails";
     Ok(match target.kind {
         EntityKind::Ip => {
@@ -576,7 +576,7 @@ const ROUTE53: LakeSource = LakeSource {
 };
 
 fn lake_match(source: &str, target: &Entity) -> anyhow::Result<Option<Vec<String>>> {
-    let v = target.value.as_str();
+    let v = target.value.as_ref();
     let ct = source == "cloud_trail_mgmt";
     Ok(Some(match target.kind {
         EntityKind::Ip => {
