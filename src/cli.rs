@@ -422,6 +422,8 @@ pub async fn load_sources_narrowed(
         scope: scope.clone(),
         keep: narrow.as_ref().map(|n| n.0.clone()),
         prefilter: narrow.and_then(|n| n.1),
+        // Every record is held until all are read (they are printed in time order).
+        pack_texts: true,
         ..LoadOptions::default()
     };
     let mut gathered = Gathered::new(global, &sources, &plan);

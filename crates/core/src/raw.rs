@@ -191,7 +191,10 @@ pub fn pack<'a>(raws: impl IntoIterator<Item = &'a mut Raw>) {
 
 /// Frames unpacked lately on this thread, and their total size.
 struct Unpacked {
-    frames: Vec<(u64, Arc<str>, u64)>,
+    /// Frame id → its text and when it was last used.
+    frames: rustc_hash::FxHashMap<u64, (Arc<str>, u64)>,
+    /// The frame used last: a pass over one object's records asks for it again and again.
+    last: Option<(u64, Arc<str>)>,
     bytes: usize,
     clock: u64,
 }
@@ -201,20 +204,31 @@ struct Unpacked {
 const UNPACKED_BYTES: usize = 96 << 20;
 
 thread_local! {
-    static UNPACKED: RefCell<Unpacked> = const {
-        RefCell::new(Unpacked { frames: Vec::new(), bytes: 0, clock: 0 })
-    };
+    static UNPACKED: RefCell<Option<Unpacked>> = const { RefCell::new(None) };
 }
 
 fn unpacked(frame: &Frame) -> Arc<str> {
     let found = UNPACKED.with(|u| {
         let mut u = u.borrow_mut();
+        let u = u.get_or_insert_with(|| Unpacked {
+            frames: Default::default(),
+            last: None,
+            bytes: 0,
+            clock: 0,
+        });
+        if let Some((id, text)) = &u.last {
+            if *id == frame.id {
+                return Some(text.clone());
+            }
+        }
         u.clock += 1;
         let clock = u.clock;
-        u.frames.iter_mut().find(|f| f.0 == frame.id).map(|f| {
-            f.2 = clock;
-            f.1.clone()
-        })
+        let text = u.frames.get_mut(&frame.id).map(|f| {
+            f.1 = clock;
+            f.0.clone()
+        })?;
+        u.last = Some((frame.id, text.clone()));
+        Some(text)
     });
     if let Some(text) = found {
         return text;
@@ -224,18 +238,18 @@ fn unpacked(frame: &Frame) -> Arc<str> {
     let text: Arc<str> = Arc::from(String::from_utf8(bytes).expect("a packed frame is text"));
     UNPACKED.with(|u| {
         let mut u = u.borrow_mut();
+        let Some(u) = u.as_mut() else { return };
         while u.bytes + frame.size > UNPACKED_BYTES && !u.frames.is_empty() {
-            let oldest = (0..u.frames.len())
-                .min_by_key(|&i| u.frames[i].2)
-                .unwrap_or(0);
-            let (_, gone, _) = u.frames.swap_remove(oldest);
-            u.bytes -= gone.len();
+            let oldest = u.frames.iter().min_by_key(|(_, f)| f.1).map(|(id, _)| *id);
+            if let Some((gone, _)) = oldest.and_then(|id| u.frames.remove(&id)) {
+                u.bytes -= gone.len();
+            }
         }
         if frame.size <= UNPACKED_BYTES {
-            let clock = u.clock;
             u.bytes += frame.size;
-            u.frames.push((frame.id, text.clone(), clock));
+            u.frames.insert(frame.id, (text.clone(), u.clock));
         }
+        u.last = Some((frame.id, text.clone()));
     });
     text
 }
