@@ -255,9 +255,11 @@ async fn load_and_index(
 ) -> anyhow::Result<Loaded> {
     let source = LocalStore::open_source(dir.to_str().context("path is not UTF-8")?)?;
     let walked = walk::walk(std::slice::from_ref(&source), &Scope::default(), 16).await;
+    // Held as the screen and the command line hold what they load: texts packed.
     let opts = LoadOptions {
         concurrency,
         rules,
+        pack_texts: true,
         ..LoadOptions::default()
     };
     let results = load::load_all(&walked.objects, &opts).await;
