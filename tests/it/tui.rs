@@ -137,6 +137,51 @@ async fn palette_jumps_to_account_region_and_day() {
 }
 
 #[tokio::test]
+async fn a_long_list_is_filtered_on_enter_not_as_the_filter_is_typed() {
+    let mut s = demo_session().await;
+    s.keys(&[":"]);
+    s.type_text("1111 use1 0502 cloudtrail org");
+    s.settle().await;
+    s.keys(&["enter"]);
+    s.settle().await;
+    let day = s.app.records.rows.len();
+    // Enough events beside the day's that filtering them on every key would hold keys up.
+    let more: Vec<trawl::record::Record> = (0..trawl::tui::app::LIVE_FILTER_ROWS)
+        .map(|i| {
+            let v = serde_json::json!({"eventVersion": "1.08", "eventSource": "s3.amazonaws.com",
+                "eventName": "GetObject", "eventTime": "2024-05-02T12:00:00Z",
+                "eventID": format!("bulk-{i}"), "sourceIPAddress": "192.0.2.1"});
+            let origin = trawl::record::Origin {
+                object: std::sync::Arc::from("mem://bulk"),
+                position: i as u64,
+            };
+            trawl::record::Record::from_value(v, origin, None).unwrap()
+        })
+        .collect();
+    s.app.records.push(more);
+    s.app.records.merge_new();
+    let all = s.app.records.rows.len();
+    assert_eq!(all, day + trawl::tui::app::LIVE_FILTER_ROWS);
+    assert!(!s.app.filters_as_typed());
+    s.keys(&["f"]);
+    s.type_text("event:CreateUser");
+    // Typed, not yet applied: the list stays whole and the prompt says Enter filters.
+    assert_eq!(s.app.records.view.len(), all);
+    let screen = s.render(80, 24);
+    assert!(screen.contains("Enter filters the"), "{screen}");
+    s.keys(&["esc"]);
+    assert_eq!(s.app.records.view.len(), all);
+    assert_eq!(s.app.records.filter_text, "");
+    s.keys(&["f"]);
+    s.type_text("event:CreateUser");
+    s.keys(&["enter"]);
+    assert!(!s.app.records.view.is_empty() && s.app.records.view.len() < day);
+    for pos in 0..s.app.records.view.len() {
+        assert_eq!(&*s.app.records.get(pos).unwrap().event, "CreateUser");
+    }
+}
+
+#[tokio::test]
 async fn filter_by_field_and_severity_then_find() {
     let mut s = demo_session().await;
     s.keys(&[":"]);

@@ -173,6 +173,14 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
                 format!("  {}", for_terminal(m)),
                 Style::default().fg(theme.c.error),
             ));
+        } else if *kind == InputKind::Filter && !app.filters_as_typed() {
+            spans.push(Span::styled(
+                format!(
+                    "  Enter filters the {} records · ip:X event:X sev:>=7 /re/ -not",
+                    crate::text::thousands(app.filtered_rows())
+                ),
+                Style::default().fg(theme.c.hint),
+            ));
         } else if matches!(kind, InputKind::Filter | InputKind::Find) {
             spans.push(Span::styled(
                 "  words ip:X event:X error:X sev:>=7 /re/ a OR b -not · ? lists fields",
