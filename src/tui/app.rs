@@ -283,7 +283,6 @@ impl App {
         self.start_index();
     }
 
-    /// Whether background work this screen waits for is still running.
     /// Whether a read of partitions is under way.
     pub fn reading(&self) -> bool {
         self.load.as_ref().is_some_and(|l| !l.done)
@@ -294,6 +293,7 @@ impl App {
         self.records.stale || self.pivots.index_behind(&self.records)
     }
 
+    /// Whether background work this screen waits for is still running.
     pub fn busy(&self) -> bool {
         matches!(self.overlay, Some(Overlay::Athena(ref w)) if !matches!(w.stage, super::widen::Stage::Window(_) | super::widen::Stage::Confirm(..)))
             || self.indexing

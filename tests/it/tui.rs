@@ -139,11 +139,7 @@ async fn palette_jumps_to_account_region_and_day() {
 #[tokio::test]
 async fn a_long_list_is_filtered_on_enter_not_as_the_filter_is_typed() {
     let mut s = demo_session().await;
-    s.keys(&[":"]);
-    s.type_text("1111 use1 0502 cloudtrail org");
-    s.settle().await;
-    s.keys(&["enter"]);
-    s.settle().await;
+    common::read(&mut s, "1111 use1 0502 cloudtrail org").await;
     let day = s.app.records.rows.len();
     // Enough events beside the day's that filtering them on every key would hold keys up.
     let more: Vec<trawl::record::Record> = (0..trawl::tui::app::LIVE_FILTER_ROWS)
@@ -184,11 +180,7 @@ async fn a_long_list_is_filtered_on_enter_not_as_the_filter_is_typed() {
 #[tokio::test]
 async fn filter_by_field_and_severity_then_find() {
     let mut s = demo_session().await;
-    s.keys(&[":"]);
-    s.type_text("1111 use1 0502 cloudtrail org");
-    s.settle().await;
-    s.keys(&["enter"]);
-    s.settle().await;
+    common::read(&mut s, "1111 use1 0502 cloudtrail org").await;
     let all = s.app.records.rows.len();
     assert!(all > 100, "{all}");
     s.keys(&["f"]);

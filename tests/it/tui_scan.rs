@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::assert_snapshot;
+use common::{assert_snapshot, read};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -62,14 +62,6 @@ async fn at_the_alerts() -> Session {
 }
 
 /// Reads a partition found with the palette (`:` then Enter) in place of the list.
-async fn read(s: &mut Session, query: &str) {
-    s.keys(&[":"]);
-    s.type_text(query);
-    s.settle().await;
-    s.keys(&["enter"]);
-    s.settle().await;
-}
-
 fn ip() -> Entity {
     Entity::new(EntityKind::Ip, story::ATTACKER_IP)
 }

@@ -433,21 +433,6 @@ impl<'r> Event<'r> {
     }
 }
 
-fn by_time(a: &&Record, b: &&Record) -> std::cmp::Ordering {
-    (
-        a.time.is_none(),
-        a.time,
-        &a.origin.object,
-        a.origin.position,
-    )
-        .cmp(&(
-            b.time.is_none(),
-            b.time,
-            &b.origin.object,
-            b.origin.position,
-        ))
-}
-
 /// What kind of identity an ARN names, for the ones a chain walks through.
 fn principal_kind(arn: &str) -> Option<Kind> {
     let entity::Arn {
@@ -480,7 +465,7 @@ struct Walker<'a, 'r> {
 impl<'r> Walker<'_, 'r> {
     fn naming(&self, kind: EntityKind, value: &str) -> Vec<&'r Record> {
         let mut v = (self.naming)(&Entity::new(kind, value));
-        v.sort_by(by_time);
+        v.sort_by(|a, b| crate::record::timeline_order(a, b));
         v.dedup_by(|a, b| std::ptr::eq(*a, *b));
         v
     }
@@ -1358,7 +1343,7 @@ impl Gather {
             .into_values()
             .flat_map(|m| m.into_values())
             .collect();
-        extra.sort_by(|a, b| by_time(&a, &b));
+        extra.sort_by(crate::record::timeline_order);
         for r in extra {
             if seen.insert((r.origin.object.to_string(), r.origin.position)) {
                 records.push(r);

@@ -782,6 +782,22 @@ fn first_ip(entities: &[Entity]) -> Option<Arc<str>> {
 }
 
 /// Timeline order: by time (undated records last), then by object and position for stability.
+pub fn timeline_order(a: &Record, b: &Record) -> std::cmp::Ordering {
+    (
+        a.time.is_none(),
+        a.time,
+        &a.origin.object,
+        a.origin.position,
+    )
+        .cmp(&(
+            b.time.is_none(),
+            b.time,
+            &b.origin.object,
+            b.origin.position,
+        ))
+}
+
+/// Sorts records in [`timeline_order`].
 pub fn sort_timeline(records: &mut [Record]) {
     // The order is found on small keys and the records then moved once each: sorting the records
     // themselves moved each of them (hundreds of bytes) about twenty times.
@@ -848,20 +864,7 @@ mod tests {
             })
             .collect();
         let mut expected = records.clone();
-        expected.sort_by(|a, b| {
-            (
-                a.time.is_none(),
-                a.time,
-                &a.origin.object,
-                a.origin.position,
-            )
-                .cmp(&(
-                    b.time.is_none(),
-                    b.time,
-                    &b.origin.object,
-                    b.origin.position,
-                ))
-        });
+        expected.sort_by(timeline_order);
         sort_timeline(&mut records);
         let texts = |rs: &[Record]| {
             rs.iter()

@@ -515,3 +515,12 @@ pub fn queue_result(m: &Moto, region: &str, records: &[(serde_json::Value, &str)
         &serde_json::json!({"account_id": "123456789012", "region": region, "results": [{"rows": rows, "column_info": [col("record"), col("object")]}]}),
     );
 }
+
+/// Jumps the screen to a partition from the palette (`:` and the query) and reads it.
+pub async fn read(s: &mut trawl::tui::Session, query: &str) {
+    s.keys(&[":"]);
+    s.type_text(query);
+    s.settle().await;
+    s.keys(&["enter"]);
+    s.settle().await;
+}
